@@ -1,0 +1,134 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is the event store. Both drivers implement it and pass storetest.
+type Store interface {
+	// Append writes events to one or several streams atomically, each stream
+	// at its expected version, together with the idempotency record, one
+	// outbox row per event and the trace steps. On a version mismatch it
+	// returns a *ConcurrencyError; on a reused idempotency key an
+	// *IdempotencyConflictError; on invalid input a *ValidationError. In every
+	// error case nothing is written.
+	Append(ctx context.Context, params *AppendParams) (*AppendResult, error)
+
+	// ReadStream returns a stream's events from a version on, in order.
+	ReadStream(ctx context.Context, params *ReadStreamParams) ([]Event, error)
+
+	// StreamVersion returns a stream's current version (0: no stream).
+	StreamVersion(ctx context.Context, streamID string) (int64, error)
+
+	// ReadAll returns the next events of the global log after a position, in
+	// log order. It never returns an event past one that a transaction still
+	// in flight may yet commit, so a reader that resumes from the last
+	// position it saw never skips an event.
+	ReadAll(ctx context.Context, params *ReadAllParams) ([]Event, error)
+
+	// Idempotency returns the record stored under key, or ErrNotFound.
+	Idempotency(ctx context.Context, key string) (*IdempotencyRecord, error)
+
+	// PendingOutbox returns unsent outbox entries in commit order.
+	PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error)
+
+	// MarkSent removes entries from the outbox once they were published.
+	MarkSent(ctx context.Context, ids []int64) error
+
+	// TraceSteps returns a trace's steps in the order they were recorded.
+	TraceSteps(ctx context.Context, traceID string) ([]TraceStep, error)
+
+	// RecordTraceSteps stores steps that happen outside an append (a
+	// duplicate request, a rejected command, a relay publish).
+	RecordTraceSteps(ctx context.Context, steps []TraceStep) error
+
+	// Subscribe returns a channel that receives a value after new events
+	// commit. Signals coalesce: one value may stand for many commits, so a
+	// subscriber reads until it is caught up. cancel releases the channel.
+	Subscribe() (signal <-chan struct{}, cancel func())
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// AppendParams is one atomic write.
+type AppendParams struct {
+	// Streams to append to; at least one, each stream at most once.
+	Streams []StreamAppend
+	// Idempotency, when set, is recorded with the events. A key that already
+	// exists fails the whole append with *IdempotencyConflictError.
+	Idempotency *IdempotencyRecord
+	// TraceSteps are recorded with the events.
+	TraceSteps []TraceStep
+}
+
+// StreamAppend is the part of an append that goes to one stream. It may hold
+// no events, which only checks the expected version: a command can depend on
+// a stream it does not change.
+type StreamAppend struct {
+	StreamID string
+	Expected ExpectedVersion
+	Events   []EventData
+}
+
+// AppendResult reports what an append recorded, in the order of the params.
+type AppendResult struct {
+	Events []Event
+}
+
+// ReadStreamParams selects events of one stream.
+type ReadStreamParams struct {
+	StreamID string
+	// FromVersion is the first version to return; 0 or 1 means from the start.
+	FromVersion int64
+	// Limit caps the number of events; 0 means all.
+	Limit int
+}
+
+// DefaultReadAllLimit is the batch size of ReadAll when Limit is 0.
+const DefaultReadAllLimit = 500
+
+// ReadAllParams selects a batch of the global log.
+type ReadAllParams struct {
+	// After is the last position the reader has seen (Start for the beginning).
+	After Position
+	// Limit caps the batch; 0 means DefaultReadAllLimit.
+	Limit int
+	// Categories, when set, keeps only events of these stream categories.
+	Categories []string
+	// Types, when set, keeps only events of these types.
+	Types []string
+}
+
+// IdempotencyRecord remembers a command's result under the client's key.
+type IdempotencyRecord struct {
+	Key string
+	// Fingerprint identifies the request (a hash of what the client sent); the
+	// same key with another fingerprint is a different request.
+	Fingerprint string
+	// Status is the result's status (for example an HTTP status).
+	Status int
+	// Response is the stored result, returned again for a retry.
+	Response  json.RawMessage
+	CreatedAt time.Time
+}
+
+// OutboxEntry is an event waiting to be published.
+type OutboxEntry struct {
+	ID    int64
+	Event Event
+}
+
+// TraceStep is one step of a request's journey through the system.
+type TraceStep struct {
+	TraceID string
+	Step    string
+	Status  string
+	Detail  string
+	At      time.Time
+}
