@@ -1,0 +1,169 @@
+// Package config holds Bluepoint's runtime configuration: one struct with its
+// defaults and validation, so every component receives settled values through
+// its constructor instead of reading flags or the environment itself.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults of the fields of Config. They are exported so the CLI and the
+// documentation show the same values WithDefaults applies.
+const (
+	DefaultDataDir           = "./data"
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultDatabaseSchema    = "bluepoint"
+	DefaultAppRole           = "bluepoint_app"
+	DefaultSQLiteSynchronous = "FULL"
+	DefaultLogLevel          = "info"
+	DefaultShutdownTimeout   = 10 * time.Second
+)
+
+// SQLiteSynchronousModes returns the accepted values of SQLiteSynchronous.
+func SQLiteSynchronousModes() []string { return []string{"FULL", "NORMAL"} }
+
+// LogLevels returns the accepted values of LogLevel.
+func LogLevels() []string { return []string{"debug", "info", "warn", "error"} }
+
+// SQLiteFileName is the name of the embedded database file inside DataDir.
+const SQLiteFileName = "bluepoint.db"
+
+// Config is the configuration of one Bluepoint process.
+type Config struct {
+	// DataDir is where local state lives (the embedded SQLite database).
+	// Default: "./data".
+	DataDir string
+
+	// Listen is the HTTP listen address, host:port. Default: "127.0.0.1:8080".
+	Listen string
+
+	// DatabaseURL selects the event store. Empty selects the embedded SQLite
+	// file <DataDir>/bluepoint.db; otherwise it must be a postgres:// or
+	// postgresql:// URL. Default: "" (SQLite).
+	DatabaseURL string
+
+	// DatabaseSchema is the Postgres schema holding Bluepoint's tables.
+	// Ignored for SQLite. Default: "bluepoint".
+	DatabaseSchema string
+
+	// AppRole is the least-privilege Postgres role the service runs as.
+	// Ignored for SQLite. Default: "bluepoint_app".
+	AppRole string
+
+	// SQLiteSynchronous is SQLite's synchronous pragma: FULL fsyncs every
+	// commit, NORMAL trades durability of the last commits on power loss for
+	// speed. Ignored for Postgres. Default: "FULL".
+	SQLiteSynchronous string
+
+	// LogLevel is the minimum level logged: debug, info, warn or error.
+	// Default: "info".
+	LogLevel string
+
+	// ShutdownTimeout bounds how long a graceful shutdown waits for
+	// in-flight requests. Default: 10s.
+	ShutdownTimeout time.Duration
+}
+
+// WithDefaults returns a copy of c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DatabaseSchema == "" {
+		c.DatabaseSchema = DefaultDatabaseSchema
+	}
+	if c.AppRole == "" {
+		c.AppRole = DefaultAppRole
+	}
+	if c.SQLiteSynchronous == "" {
+		c.SQLiteSynchronous = DefaultSQLiteSynchronous
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = DefaultLogLevel
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return c
+}
+
+// Validate reports every invalid field of c as a *FieldError, joined with
+// errors.Join. Call it on the result of WithDefaults: empty fields are errors
+// here.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	if c.DataDir == "" {
+		bad("DataDir", "must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("Listen", "%q is not host:port (%v)", c.Listen, err)
+	}
+	if c.DatabaseURL != "" && !IsPostgresURL(c.DatabaseURL) {
+		// The URL may hold a password: do not echo it.
+		bad("DatabaseURL", "must be empty (SQLite) or start with postgres:// or postgresql://")
+	}
+	if c.DatabaseSchema == "" {
+		bad("DatabaseSchema", "must not be empty")
+	}
+	if c.AppRole == "" {
+		bad("AppRole", "must not be empty")
+	}
+	if !slices.Contains(SQLiteSynchronousModes(), c.SQLiteSynchronous) {
+		bad("SQLiteSynchronous", "%q is not one of %s", c.SQLiteSynchronous, strings.Join(SQLiteSynchronousModes(), ", "))
+	}
+	if !slices.Contains(LogLevels(), c.LogLevel) {
+		bad("LogLevel", "%q is not one of %s", c.LogLevel, strings.Join(LogLevels(), ", "))
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("ShutdownTimeout", "%s is not positive", c.ShutdownTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// FieldError says which field of Config is invalid and why, so a caller can
+// point the user at the flag or variable that set it.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// UsesSQLite reports whether c selects the embedded SQLite store.
+func (c Config) UsesSQLite() bool { return c.DatabaseURL == "" }
+
+// SQLitePath is the path of the embedded database file.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, SQLiteFileName) }
+
+// IsPostgresURL reports whether url has a scheme the Postgres driver accepts.
+func IsPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// SlogLevel returns LogLevel as a slog.Level; an unknown level (which
+// Validate rejects) yields info.
+func (c Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
