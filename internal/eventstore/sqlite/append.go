@@ -1,0 +1,170 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*eventstore.AppendResult, error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := p.Validate(now); err != nil {
+		return nil, err
+	}
+	var result *eventstore.AppendResult
+	err := s.write(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		result, err = appendTx(ctx, tx, p, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
+	result := &eventstore.AppendResult{}
+	for _, sa := range p.Streams {
+		var version int64
+		err := tx.QueryRowContext(ctx,
+			`SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?`, sa.StreamID).Scan(&version)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read version of %s: %w", sa.StreamID, err)
+		}
+		if sa.Expected != eventstore.Any && int64(sa.Expected) != version {
+			return nil, &eventstore.ConcurrencyError{StreamID: sa.StreamID, Expected: sa.Expected, Actual: version}
+		}
+		category := eventstore.Category(sa.StreamID)
+		for _, e := range sa.Events {
+			version++
+			meta, err := json.Marshal(e.Metadata)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: encode metadata: %w", err)
+			}
+			res, err := tx.ExecContext(ctx,
+				`INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID.String(), sa.StreamID, version, category, e.Type, e.SchemaVersion, string(e.Data), string(meta), micros(now))
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: insert event into %s: %w", sa.StreamID, err)
+			}
+			pos, err := res.LastInsertId()
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: event position: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (global_position) VALUES (?)`, pos); err != nil {
+				return nil, fmt.Errorf("sqlite: insert outbox row: %w", err)
+			}
+			result.Events = append(result.Events, eventstore.Event{
+				ID: e.ID, StreamID: sa.StreamID, StreamVersion: version,
+				Position: eventstore.Position{Global: pos}, Type: e.Type, SchemaVersion: e.SchemaVersion,
+				Data: e.Data, Metadata: e.Metadata, RecordedAt: now,
+			})
+		}
+	}
+	if r := p.Idempotency; r != nil {
+		if err := insertIdempotency(ctx, tx, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := insertTraceSteps(ctx, tx, p.TraceSteps); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func insertIdempotency(ctx context.Context, tx *sql.Tx, r *eventstore.IdempotencyRecord) error {
+	var response any
+	if r.Response != nil {
+		response = string(r.Response)
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO idempotency (key, fingerprint, status, response, created_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (key) DO NOTHING`,
+		r.Key, r.Fingerprint, r.Status, response, micros(r.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: insert idempotency record: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: insert idempotency record: %w", err)
+	} else if n == 0 {
+		existing, err := idempotency(ctx, tx, r.Key)
+		if err != nil {
+			return err
+		}
+		return &eventstore.IdempotencyConflictError{Key: r.Key, Existing: existing}
+	}
+	return nil
+}
+
+func insertTraceSteps(ctx context.Context, tx *sql.Tx, steps []eventstore.TraceStep) error {
+	for _, st := range steps {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO trace_steps (trace_id, step, status, detail, at) VALUES (?, ?, ?, ?, ?)`,
+			st.TraceID, st.Step, st.Status, st.Detail, micros(st.At)); err != nil {
+			return fmt.Errorf("sqlite: insert trace step: %w", err)
+		}
+	}
+	return nil
+}
+
+// RecordTraceSteps implements eventstore.Store.
+func (s *Store) RecordTraceSteps(ctx context.Context, steps []eventstore.TraceStep) error {
+	if err := eventstore.ValidateTraceSteps(steps, time.Now().UTC()); err != nil {
+		return err
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		return insertTraceSteps(ctx, tx, steps)
+	})
+}
+
+// MarkSent implements eventstore.Store.
+func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("sqlite: mark outbox row %d sent: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func idempotency(ctx context.Context, q querier, key string) (*eventstore.IdempotencyRecord, error) {
+	var (
+		r        = eventstore.IdempotencyRecord{Key: key}
+		response sql.NullString
+		created  int64
+	)
+	err := q.QueryRowContext(ctx,
+		`SELECT fingerprint, status, response, created_at FROM idempotency WHERE key = ?`, key).
+		Scan(&r.Fingerprint, &r.Status, &response, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("idempotency key %q: %w", key, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read idempotency record: %w", err)
+	}
+	if response.Valid {
+		r.Response = json.RawMessage(response.String)
+	}
+	r.CreatedAt = fromMicros(created)
+	return &r, nil
+}
