@@ -1,0 +1,232 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/codec"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Pipeline runs commands against an event store. It holds no per-command
+// state and is safe for concurrent use.
+type Pipeline struct {
+	store eventstore.Store
+	codec *codec.Registry
+	cfg   Config
+}
+
+// New returns a pipeline that appends to store, encoding events with c.
+func New(store eventstore.Store, c *codec.Registry, cfg Config) (*Pipeline, error) {
+	if store == nil || c == nil {
+		return nil, errors.New("command: a store and a codec registry are required")
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Pipeline{store: store, codec: c, cfg: cfg}, nil
+}
+
+// Request is one command to run.
+type Request struct {
+	// Name names the command (for example "OpenAccount") in errors and in the
+	// trace step "command.<Name>". Required.
+	Name string
+	// IdempotencyKey, when set, makes the command apply at most once: a later
+	// request with the same key gets the stored result instead.
+	IdempotencyKey string
+	// Fingerprint identifies the request's content (a hash of its body). It is
+	// required with IdempotencyKey, to tell a retry from a reused key.
+	Fingerprint string
+	// Meta is recorded with every event, and its TraceID names the trace the
+	// pipeline's steps go to (no steps are recorded without one).
+	Meta eventstore.Metadata
+	// Handle loads what the command needs, decides, emits events and returns
+	// the result for the client. It may run several times (after a version
+	// conflict), each time with a fresh Session, so it must not have side
+	// effects of its own. An error it returns rejects the command.
+	Handle func(ctx context.Context, s *Session) (Result, error)
+}
+
+// Result is what the client gets back. It is stored with the idempotency
+// record, so that a retry gets exactly the same answer.
+type Result struct {
+	// Status is a protocol status for the edge to use, such as 201.
+	Status int
+	// Body is the response body; nil or valid JSON.
+	Body json.RawMessage
+}
+
+// Outcome reports how a command ended.
+type Outcome struct {
+	Result Result
+	// Events are the events recorded, grouped by stream in stream id order;
+	// nil when the command was replayed or emitted nothing.
+	Events []eventstore.Event
+	// Replayed is true when Result is the stored result of an earlier request
+	// with the same idempotency key; nothing was applied this time.
+	Replayed bool
+	// Attempts is how many times Handle ran (0 for an immediate replay).
+	Attempts int
+}
+
+// Trace step statuses recorded under "command.<Name>".
+const (
+	StatusApplied   = "applied"
+	StatusDuplicate = "duplicate"
+	StatusRejected  = "rejected"
+	StatusFailed    = "failed"
+)
+
+// Run runs a command: idempotency check, Handle, then one atomic append of
+// the events with the expected versions of every stream the handler loaded,
+// the idempotency record and the trace step. A version conflict runs the
+// command again, up to Config.MaxRetries times.
+//
+// Errors: the handler's own error, wrapped with the command name; an
+// *IdempotencyMismatchError for a reused key; after the last retry, an error
+// wrapping the *eventstore.ConcurrencyError; otherwise a wrapped store error.
+func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		// Checked before every attempt, not only the first: a twin request
+		// that committed meanwhile must be replayed, not applied again.
+		if req.IdempotencyKey != "" {
+			out, err := p.lookup(ctx, req, attempt-1)
+			if out != nil || err != nil {
+				return out, err
+			}
+		}
+		out, err := p.attempt(ctx, req, attempt)
+		var conflict *eventstore.ConcurrencyError
+		if !errors.As(err, &conflict) {
+			return out, err
+		}
+		if attempt > p.cfg.MaxRetries {
+			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, conflict))
+			return nil, fmt.Errorf("%s: gave up after %d attempts: %w", req.Name, attempt, err)
+		}
+		if err := p.backoff(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("%s: retry after conflict: %w", req.Name, err)
+		}
+	}
+}
+
+// attempt runs Handle once and appends its events. A *ConcurrencyError comes
+// back unwrapped for Run to retry.
+func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Outcome, error) {
+	sess := newSession(p.store, p.codec)
+	res, err := req.Handle(ctx, sess)
+	if err != nil {
+		return p.reject(ctx, req, attempt, err)
+	}
+	streams, n, err := sess.appends(req.Meta)
+	if err != nil {
+		p.trace(ctx, req, StatusFailed, err.Error())
+		return nil, fmt.Errorf("%s: %w", req.Name, err)
+	}
+	if n == 0 && (req.IdempotencyKey == "" || len(streams) == 0) {
+		// Nothing to record: no events, and no idempotency record to keep (or
+		// no stream to keep it with, since a record goes with an append).
+		p.trace(ctx, req, StatusApplied, describe(0, attempt))
+		return &Outcome{Result: res, Attempts: attempt}, nil
+	}
+	params := &eventstore.AppendParams{Streams: streams}
+	if req.IdempotencyKey != "" {
+		params.Idempotency = &eventstore.IdempotencyRecord{
+			Key:         req.IdempotencyKey,
+			Fingerprint: req.Fingerprint,
+			Status:      res.Status,
+			Response:    res.Body,
+		}
+	}
+	if req.Meta.TraceID != "" {
+		params.TraceSteps = []eventstore.TraceStep{p.step(req, StatusApplied, describe(n, attempt))}
+	}
+	appended, err := p.store.Append(ctx, params)
+	var twin *eventstore.IdempotencyConflictError
+	var conflict *eventstore.ConcurrencyError
+	switch {
+	case err == nil:
+		return &Outcome{Result: res, Events: appended.Events, Attempts: attempt}, nil
+	case errors.As(err, &twin):
+		// A request with the same key committed first: answer as it did.
+		if twin.Existing != nil {
+			return p.replay(ctx, req, twin.Existing, attempt)
+		}
+		out, err := p.lookup(ctx, req, attempt)
+		if out == nil && err == nil {
+			err = fmt.Errorf("%s: idempotency key reported taken but not found: %w", req.Name, twin)
+		}
+		return out, err
+	case errors.As(err, &conflict):
+		return nil, err
+	default:
+		p.trace(ctx, req, StatusFailed, err.Error())
+		return nil, fmt.Errorf("%s: append: %w", req.Name, err)
+	}
+}
+
+// reject handles an error from Handle. A domain rejection may be the echo of
+// a twin request that already applied (the state it decided on includes the
+// twin's events), so with an idempotency key the stored result wins.
+func (p *Pipeline) reject(ctx context.Context, req *Request, attempt int, err error) (*Outcome, error) {
+	failed := isFailure(ctx, err)
+	if req.IdempotencyKey != "" && !failed {
+		out, lerr := p.lookup(ctx, req, attempt)
+		if out != nil || lerr != nil {
+			return out, lerr
+		}
+	}
+	status := StatusRejected
+	if failed {
+		status = StatusFailed
+	}
+	p.trace(ctx, req, status, err.Error())
+	return nil, fmt.Errorf("%s: %w", req.Name, err)
+}
+
+// isFailure tells an infrastructure failure (the store, the codec, the
+// context) from a domain decision.
+func isFailure(ctx context.Context, err error) bool {
+	var le *loadError
+	return errors.As(err, &le) || ctx.Err() != nil ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// backoff waits a random time before retry number attempt, or until ctx ends.
+func (p *Pipeline) backoff(ctx context.Context, attempt int) error {
+	ceiling := p.cfg.RetryBackoff << min(attempt-1, maxBackoffDoublings)
+	if ceiling <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(rand.N(ceiling))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (r *Request) validate() error {
+	switch {
+	case r == nil:
+		return &eventstore.ValidationError{Field: "request", Reason: "must not be nil"}
+	case r.Name == "":
+		return &eventstore.ValidationError{Field: "name", Reason: "must not be empty"}
+	case r.Handle == nil:
+		return &eventstore.ValidationError{Field: "handle", Reason: "must not be nil"}
+	case r.IdempotencyKey != "" && r.Fingerprint == "":
+		return &eventstore.ValidationError{Field: "fingerprint", Reason: "is required with an idempotency key"}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/bluepoint/bluepoint/internal/codec"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Session is what a command handler works with during one attempt: it loads
+// aggregates (Load) and collects the events to append (Emit). The pipeline
+// creates a fresh Session for every attempt, so nothing leaks from a run that
+// lost a race into its retry. A Session is not safe for concurrent use.
+type Session struct {
+	store   eventstore.Store
+	codec   *codec.Registry
+	streams map[string]*sessionStream
+}
+
+// sessionStream is what the session knows about one stream it touched.
+type sessionStream struct {
+	loaded  bool
+	version int64 // as loaded
+	stored  []any // decoded events as loaded
+	emitted []any // domain events to append
+}
+
+func newSession(store eventstore.Store, c *codec.Registry) *Session {
+	return &Session{store: store, codec: c, streams: make(map[string]*sessionStream)}
+}
+
+// Emit queues domain events (values registered in the codec) for the stream
+// streamID, in order. They are appended when the handler returns without an
+// error, at the version Load saw for that stream.
+//
+// A stream that was never loaded in the session is appended to at whatever
+// version it has (eventstore.Any): the command did not read it, so no
+// decision depends on it. Load a stream first to guard its version, for
+// example to make sure an aggregate is created only once.
+func (s *Session) Emit(streamID string, events ...any) {
+	st := s.stream(streamID)
+	st.emitted = append(st.emitted, events...)
+}
+
+func (s *Session) stream(id string) *sessionStream {
+	st := s.streams[id]
+	if st == nil {
+		st = &sessionStream{}
+		s.streams[id] = st
+	}
+	return st
+}
+
+// read returns a stream's decoded events and version, reading the store only
+// the first time.
+func (s *Session) read(ctx context.Context, streamID string) ([]any, int64, error) {
+	if st := s.streams[streamID]; st != nil && st.loaded {
+		return st.stored, st.version, nil
+	}
+	recorded, err := s.store.ReadStream(ctx, &eventstore.ReadStreamParams{StreamID: streamID})
+	if err != nil {
+		return nil, 0, &loadError{streamID: streamID, err: err}
+	}
+	events := make([]any, 0, len(recorded))
+	var version int64
+	for _, e := range recorded {
+		v, err := s.codec.Decode(e)
+		if err != nil {
+			return nil, 0, &loadError{streamID: streamID, err: err}
+		}
+		events = append(events, v)
+		version = e.StreamVersion
+	}
+	st := s.stream(streamID)
+	st.loaded, st.version, st.stored = true, version, events
+	return events, version, nil
+}
+
+// appends builds the stream part of the append: every stream the session
+// touched, with its expected version and encoded events, and the number of
+// events. Streams are sorted by id so that concurrent commands touching the
+// same streams lock them in the same order.
+func (s *Session) appends(meta eventstore.Metadata) ([]eventstore.StreamAppend, int, error) {
+	ids := make([]string, 0, len(s.streams))
+	for id := range s.streams {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]eventstore.StreamAppend, 0, len(ids))
+	n := 0
+	for _, id := range ids {
+		st := s.streams[id]
+		sa := eventstore.StreamAppend{StreamID: id, Expected: eventstore.Any}
+		if st.loaded {
+			sa.Expected = eventstore.ExpectedVersion(st.version) // 0 is NoStream
+		}
+		for _, v := range st.emitted {
+			data, err := s.codec.Encode(v)
+			if err != nil {
+				return nil, 0, fmt.Errorf("emit to %s: %w", id, err)
+			}
+			data.Metadata = meta
+			sa.Events = append(sa.Events, data)
+		}
+		n += len(sa.Events)
+		out = append(out, sa)
+	}
+	return out, n, nil
+}
+
+// loadError marks a failure to read or decode a stream, so the pipeline can
+// tell an infrastructure failure from a domain rejection even when the handler
+// wrapped it.
+type loadError struct {
+	streamID string
+	err      error
+}
+
+func (e *loadError) Error() string { return fmt.Sprintf("load %s: %v", e.streamID, e.err) }
+func (e *loadError) Unwrap() error { return e.err }
