@@ -3,10 +3,16 @@ package storetest
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/eventstore/sqlite"
+	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // OpenSQLite opens a fresh SQLite store in the test's temporary directory.
@@ -21,4 +27,39 @@ func OpenSQLite(t *testing.T, opts Options) eventstore.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// OpenPostgres migrates a fresh schema in the Postgres named by
+// BLUEPOINT_TEST_POSTGRES and opens a store on it as the application role;
+// the schema is dropped when the test ends.
+func OpenPostgres(t *testing.T, opts Options) eventstore.Store {
+	t.Helper()
+	url := testenv.Postgres(t)
+	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+		t.Fatalf("migrate postgres schema %s: %v", schema, err)
+	}
+	s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema, BeforeCommit: opts.BeforeCommit})
+	if err != nil {
+		t.Fatalf("open postgres store: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		DropSchema(t, url, schema)
+	})
+	return s
+}
+
+// DropSchema removes a test schema as the owner.
+func DropSchema(t testing.TB, url, schema string) {
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+	}
 }

@@ -1,0 +1,345 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// maxAnyRetries bounds how often an append retries when a stream it
+// appends to with Any moved between reading its version and writing.
+const maxAnyRetries = 20
+
+// advisoryClass namespaces Bluepoint's per-stream advisory locks.
+const advisoryClass = 0x42504e54
+
+// errAnyRaced is internal: an Any stream moved; the append is retried.
+var errAnyRaced = errors.New("stream appended with Any moved")
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*eventstore.AppendResult, error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := p.Validate(now); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		res, err := s.appendOnce(ctx, p, now)
+		if errors.Is(err, errAnyRaced) && attempt < maxAnyRetries {
+			// An exact-version append moved the stream; back off a little.
+			select {
+			case <-time.After(time.Duration(rand.IntN(1<<min(attempt, 6))+1) * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.committed()
+		return res, nil
+	}
+}
+
+// streamPlan is one stream's part of an append with its expected version
+// resolved to an exact one.
+type streamPlan struct {
+	eventstore.StreamAppend
+	base  int64 // version before the append
+	isAny bool
+}
+
+func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+
+	plans, err := resolve(ctx, tx, p.Streams)
+	if err != nil {
+		return nil, err
+	}
+	batch := &pgx.Batch{}
+	// Lock streams in one global order so two multi-stream appends can
+	// never deadlock on each other.
+	order := make([]int, len(plans))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(plans[a].StreamID, plans[b].StreamID) })
+	for _, i := range order {
+		queueStreamCheck(batch, &plans[i])
+	}
+	ins := queueEvents(batch, plans, now)
+	if r := p.Idempotency; r != nil {
+		var response *string
+		if r.Response != nil {
+			v := string(r.Response)
+			response = &v
+		}
+		batch.Queue(`INSERT INTO idempotency (key, fingerprint, status, response, created_at)
+			VALUES ($1, $2, $3, $4::json, $5) ON CONFLICT (key) DO NOTHING`,
+			r.Key, r.Fingerprint, r.Status, response, r.CreatedAt)
+	}
+	queueTraceSteps(batch, p.TraceSteps)
+
+	br := tx.SendBatch(ctx, batch)
+	result, failed, err := readBatch(br, plans, order, ins, p, now)
+	if cerr := br.Close(); err == nil && failed == nil && cerr != nil {
+		err = cerr
+	}
+	if failed != nil || err != nil {
+		tx.Rollback(context.Background()) //nolint:errcheck // reporting the first error
+		return nil, s.explain(ctx, p, plans, failed, err)
+	}
+	if s.cfg.BeforeCommit != nil {
+		s.cfg.BeforeCommit(ctx)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: commit: %w", err)
+	}
+	return result, nil
+}
+
+// resolve turns Any into the stream's current version. It runs before the
+// transaction's first write, so the transaction id (taken at the first
+// write) is newer than every commit the append builds on: ordering the log
+// by transaction id then keeps each stream's versions in order.
+func resolve(ctx context.Context, tx pgx.Tx, streams []eventstore.StreamAppend) ([]streamPlan, error) {
+	plans := make([]streamPlan, len(streams))
+	var anyIDs []string
+	for i, sa := range streams {
+		plans[i] = streamPlan{StreamAppend: sa, base: int64(sa.Expected), isAny: sa.Expected == eventstore.Any}
+		if plans[i].isAny {
+			plans[i].base = 0
+			anyIDs = append(anyIDs, sa.StreamID)
+		}
+	}
+	if len(anyIDs) == 0 {
+		return plans, nil
+	}
+	// Appenders with Any queue on an advisory lock per stream before reading
+	// its version. Unlike a row lock, an advisory lock does not assign a
+	// transaction id, so waiting here keeps the ordering argument above; and
+	// it keeps hot Any streams from failing over and over. Sorted: no deadlock.
+	slices.Sort(anyIDs)
+	for _, id := range anyIDs {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryClass, id); err != nil {
+			return nil, fmt.Errorf("postgres: lock stream %s: %w", id, err)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, anyIDs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stream versions: %w", err)
+	}
+	versions, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
+		id string
+		v  int64
+	}, error) {
+		var x struct {
+			id string
+			v  int64
+		}
+		return x, r.Scan(&x.id, &x.v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stream versions: %w", err)
+	}
+	for _, x := range versions {
+		for i := range plans {
+			if plans[i].isAny && plans[i].StreamID == x.id {
+				plans[i].base = x.v
+			}
+		}
+	}
+	return plans, nil
+}
+
+// queueStreamCheck queues the statement that moves (or, with no events,
+// pins) a stream's version. Each returns one row when the stream was at the
+// expected version and none otherwise.
+func queueStreamCheck(b *pgx.Batch, sp *streamPlan) {
+	next := sp.base + int64(len(sp.Events))
+	switch {
+	case len(sp.Events) == 0 && sp.base == 0:
+		b.Queue(`SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM streams WHERE stream_id = $1)`, sp.StreamID)
+	case len(sp.Events) == 0:
+		// FOR SHARE keeps the stream from moving until this append commits.
+		b.Queue(`SELECT 1 FROM streams WHERE stream_id = $1 AND version = $2 FOR SHARE`, sp.StreamID, sp.base)
+	case sp.base == 0:
+		b.Queue(`INSERT INTO streams (stream_id, category, version) VALUES ($1, $2, $3)
+			ON CONFLICT (stream_id) DO NOTHING RETURNING 1`, sp.StreamID, eventstore.Category(sp.StreamID), next)
+	default:
+		b.Queue(`UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2 RETURNING 1`,
+			sp.StreamID, sp.base, next)
+	}
+}
+
+// queueEvents queues one statement that inserts every event and its outbox
+// row, in the order given. It reports whether anything was queued.
+func queueEvents(b *pgx.Batch, plans []streamPlan, now time.Time) bool {
+	var (
+		ids, streams, categories, types, data, meta []string
+		versions                                    []int64
+		schemas                                     []int32
+	)
+	for _, sp := range plans {
+		for j, e := range sp.Events {
+			m, _ := json.Marshal(e.Metadata) // a struct of strings always marshals
+			ids = append(ids, e.ID.String())
+			streams = append(streams, sp.StreamID)
+			versions = append(versions, sp.base+int64(j)+1)
+			categories = append(categories, eventstore.Category(sp.StreamID))
+			types = append(types, e.Type)
+			schemas = append(schemas, int32(e.SchemaVersion))
+			data = append(data, string(e.Data))
+			meta = append(meta, string(m))
+		}
+	}
+	if len(ids) == 0 {
+		return false
+	}
+	b.Queue(`WITH input AS (
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
+				WITH ORDINALITY AS t(event_id, stream_id, stream_version, category, type, schema_version, data, metadata, ord)
+		), ins AS (
+			INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
+			SELECT event_id, stream_id, stream_version, category, type, schema_version, data::json, metadata::jsonb, $9
+			FROM input ORDER BY ord
+			RETURNING global_position, transaction_id
+		), ob AS (
+			INSERT INTO outbox (global_position) SELECT global_position FROM ins ORDER BY global_position
+		)
+		SELECT global_position, transaction_id::text FROM ins ORDER BY global_position`,
+		ids, streams, versions, categories, types, schemas, data, meta, now)
+	return true
+}
+
+func queueTraceSteps(b *pgx.Batch, steps []eventstore.TraceStep) {
+	if len(steps) == 0 {
+		return
+	}
+	var ids, names, statuses, details []string
+	var at []time.Time
+	for _, st := range steps {
+		ids = append(ids, st.TraceID)
+		names = append(names, st.Step)
+		statuses = append(statuses, st.Status)
+		details = append(details, st.Detail)
+		at = append(at, st.At)
+	}
+	b.Queue(`INSERT INTO trace_steps (trace_id, step, status, detail, at)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+		ids, names, statuses, details, at)
+}
+
+// failure says which part of an append was refused.
+type failure struct {
+	stream      *streamPlan // version mismatch on this stream
+	idempotency bool        // the key already exists
+}
+
+// readBatch reads the results in the order they were queued.
+func readBatch(br pgx.BatchResults, plans []streamPlan, order []int, ins bool, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, *failure, error) {
+	for _, i := range order {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, fmt.Errorf("postgres: check version of %s: %w", plans[i].StreamID, err)
+		}
+		ok := rows.Next()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			if isCode(err, "23505") {
+				return nil, &failure{stream: &plans[i]}, nil
+			}
+			return nil, nil, fmt.Errorf("postgres: check version of %s: %w", plans[i].StreamID, err)
+		}
+		if !ok {
+			return nil, &failure{stream: &plans[i]}, nil
+		}
+	}
+	result := &eventstore.AppendResult{}
+	if ins {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, fmt.Errorf("postgres: insert events: %w", err)
+		}
+		var positions []eventstore.Position
+		for rows.Next() {
+			var pos eventstore.Position
+			var tx string
+			if err := rows.Scan(&pos.Global, &tx); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("postgres: insert events: %w", err)
+			}
+			if pos.TxID, err = strconv.ParseUint(tx, 10, 64); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("postgres: transaction id %q: %w", tx, err)
+			}
+			positions = append(positions, pos)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("postgres: insert events: %w", err)
+		}
+		k := 0
+		for _, sp := range plans {
+			for j, e := range sp.Events {
+				result.Events = append(result.Events, eventstore.Event{
+					ID: e.ID, StreamID: sp.StreamID, StreamVersion: sp.base + int64(j) + 1, Position: positions[k],
+					Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata, RecordedAt: now,
+				})
+				k++
+			}
+		}
+	}
+	if p.Idempotency != nil {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, nil, fmt.Errorf("postgres: insert idempotency record: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil, &failure{idempotency: true}, nil
+		}
+	}
+	if len(p.TraceSteps) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return nil, nil, fmt.Errorf("postgres: insert trace steps: %w", err)
+		}
+	}
+	return result, nil, nil
+}
+
+// explain turns a refused append into the error the caller acts on.
+func (s *Store) explain(ctx context.Context, p *eventstore.AppendParams, plans []streamPlan, f *failure, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case f.idempotency:
+		existing, err := s.Idempotency(ctx, p.Idempotency.Key)
+		if err != nil {
+			return fmt.Errorf("postgres: read the idempotency record that refused the append: %w", err)
+		}
+		return &eventstore.IdempotencyConflictError{Key: p.Idempotency.Key, Existing: existing}
+	case f.stream.isAny:
+		return errAnyRaced
+	default:
+		actual, err := s.StreamVersion(ctx, f.stream.StreamID)
+		if err != nil {
+			return err
+		}
+		return &eventstore.ConcurrencyError{StreamID: f.stream.StreamID, Expected: f.stream.Expected, Actual: actual}
+	}
+}
+
