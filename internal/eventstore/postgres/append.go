@@ -342,4 +342,3 @@ func (s *Store) explain(ctx context.Context, p *eventstore.AppendParams, plans [
 		return &eventstore.ConcurrencyError{StreamID: f.stream.StreamID, Expected: f.stream.Expected, Actual: actual}
 	}
 }
-
