@@ -3,7 +3,6 @@ package command_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/codec"
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/eventstore/sqlite"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 )
 
 // env is one test's world: a real, empty store and a pipeline over it.
@@ -32,6 +31,7 @@ func forEachStore(t *testing.T, cfg command.Config, fn func(t *testing.T, e *env
 		open func(t *testing.T) eventstore.Store
 	}{
 		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) eventstore.Store { return storetest.OpenPostgres(t, storetest.Options{}) }},
 	}
 	for _, d := range drivers {
 		t.Run(d.name, func(t *testing.T) {
@@ -46,15 +46,7 @@ func forEachStore(t *testing.T, cfg command.Config, fn func(t *testing.T, e *env
 	}
 }
 
-func openSQLite(t *testing.T) eventstore.Store {
-	t.Helper()
-	st, err := sqlite.Open(ctxT(t), sqlite.Config{Path: filepath.Join(t.TempDir(), "events.db"), Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openSQLite(t *testing.T) eventstore.Store { return storetest.OpenSQLite(t, storetest.Options{}) }
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
