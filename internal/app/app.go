@@ -1,0 +1,125 @@
+// Package app is Bluepoint's composition root: it builds the components a
+// process runs from one config.Config, starts them in order and stops them in
+// reverse. Nothing else wires components together, so the shape of a running
+// process can be read in this package alone.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/config"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// App is one running Bluepoint process.
+type App struct {
+	cfg    config.Config
+	logger *slog.Logger
+
+	store       eventstore.Store
+	storeClosed bool
+	server      *http.Server
+	listener    net.Listener
+	failed      chan error
+	served      sync.WaitGroup
+}
+
+// New checks cfg and builds the components. It opens nothing: Start does,
+// so a process that fails to start holds no resources.
+func New(cfg config.Config, logger *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if logger == nil {
+		return nil, errors.New("app: nil logger")
+	}
+	a := &App{cfg: cfg, logger: logger, failed: make(chan error, 1)}
+	a.server = &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Start opens the event store and starts serving HTTP. It returns once the
+// listener is bound, so a caller may connect as soon as it returns; on error
+// whatever it opened is closed again.
+func (a *App) Start(ctx context.Context) error {
+	store, err := openStore(ctx, a.cfg)
+	if err != nil {
+		return err
+	}
+	a.store = store
+	a.logger.Info("event store open", storeAttrs(a.cfg)...)
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.cfg.Listen)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen on %s: %w", a.cfg.Listen, err), a.closeStore())
+	}
+	a.listener = ln
+	a.served.Add(1)
+	go a.serve(ln)
+	a.logger.Info("listening", "addr", ln.Addr().String())
+	return nil
+}
+
+func (a *App) serve(ln net.Listener) {
+	defer a.served.Done()
+	if err := a.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		a.failed <- fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	}
+}
+
+// Addr is the address the HTTP server listens on (useful with port 0), or
+// nil before Start.
+func (a *App) Addr() net.Addr {
+	if a.listener == nil {
+		return nil
+	}
+	return a.listener.Addr()
+}
+
+// Failed delivers the error of a component that stopped on its own after
+// Start; the process should then shut down.
+func (a *App) Failed() <-chan error { return a.failed }
+
+// Stop shuts down in reverse order of Start: the HTTP server first (waiting
+// for in-flight requests until ctx ends), then the event store.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	if a.listener != nil {
+		if err := a.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http: %w", err))
+			// Requests still running past the deadline are cut off so the
+			// store is not closed under them.
+			errs = append(errs, a.server.Close())
+		}
+		a.served.Wait()
+	}
+	errs = append(errs, a.closeStore())
+	a.logger.Info("stopped")
+	return errors.Join(errs...)
+}
+
+func (a *App) closeStore() error {
+	// The store stays assigned: a request cut off at shutdown may still
+	// read the field, and gets the store's own "closed" error.
+	if a.store == nil || a.storeClosed {
+		return nil
+	}
+	a.storeClosed = true
+	err := a.store.Close()
+	if err != nil {
+		return fmt.Errorf("close event store: %w", err)
+	}
+	return nil
+}
