@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/bluepoint/bluepoint/internal/config"
+)
+
+// configFlags are the flags that fill config.Config. Each field has the name
+// of the Config field it sets, so an error about a Config field can name the
+// flag and variable the user should change (see describeField).
+type configFlags struct {
+	DataDir           string        `name:"data-dir" env:"BLUEPOINT_DATA_DIR" default:"${default_data_dir}" placeholder:"DIR" help:"Directory for local state (the embedded SQLite database). Default: ${default}."`
+	Listen            string        `name:"listen" env:"BLUEPOINT_LISTEN" default:"${default_listen}" placeholder:"HOST:PORT" help:"HTTP listen address. Default: ${default}."`
+	DatabaseURL       string        `name:"database-url" env:"BLUEPOINT_DATABASE_URL" placeholder:"URL" help:"postgres:// URL of the event store. Default: empty, the SQLite file <data-dir>/bluepoint.db."`
+	DatabaseSchema    string        `name:"database-schema" env:"BLUEPOINT_DATABASE_SCHEMA" default:"${default_database_schema}" placeholder:"NAME" help:"Postgres schema holding Bluepoint's tables. Default: ${default}."`
+	AppRole           string        `name:"app-role" env:"BLUEPOINT_APP_ROLE" default:"${default_app_role}" placeholder:"ROLE" help:"Least-privilege Postgres role the service runs as. Default: ${default}."`
+	SQLiteSynchronous string        `name:"sqlite-synchronous" env:"BLUEPOINT_SQLITE_SYNCHRONOUS" default:"${default_sqlite_synchronous}" placeholder:"MODE" help:"SQLite synchronous pragma: ${sqlite_synchronous_modes}. Default: ${default}."`
+	LogLevel          string        `name:"log-level" env:"BLUEPOINT_LOG_LEVEL" default:"${default_log_level}" placeholder:"LEVEL" help:"Minimum log level: ${log_levels}. Default: ${default}."`
+	ShutdownTimeout   time.Duration `name:"shutdown-timeout" env:"BLUEPOINT_SHUTDOWN_TIMEOUT" default:"${default_shutdown_timeout}" placeholder:"DURATION" help:"How long a graceful shutdown waits for in-flight requests. Default: ${default}."`
+}
+
+// defaultVars feeds the defaults and allowed values of package config into
+// the flag tags, so help text and config never disagree.
+func defaultVars() kong.Vars {
+	return kong.Vars{
+		"default_data_dir":           config.DefaultDataDir,
+		"default_listen":             config.DefaultListen,
+		"default_database_schema":    config.DefaultDatabaseSchema,
+		"default_app_role":           config.DefaultAppRole,
+		"default_sqlite_synchronous": config.DefaultSQLiteSynchronous,
+		"default_log_level":          config.DefaultLogLevel,
+		"default_shutdown_timeout":   config.DefaultShutdownTimeout.String(),
+		"sqlite_synchronous_modes":   strings.Join(config.SQLiteSynchronousModes(), ", "),
+		"log_levels":                 strings.Join(config.LogLevels(), ", "),
+	}
+}
+
+// config returns the validated configuration the flags describe.
+func (f configFlags) config() (config.Config, error) {
+	cfg := config.Config{
+		DataDir:           f.DataDir,
+		Listen:            f.Listen,
+		DatabaseURL:       f.DatabaseURL,
+		DatabaseSchema:    f.DatabaseSchema,
+		AppRole:           f.AppRole,
+		SQLiteSynchronous: f.SQLiteSynchronous,
+		LogLevel:          f.LogLevel,
+		ShutdownTimeout:   f.ShutdownTimeout,
+	}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, &usageError{err: fmt.Errorf("invalid configuration:\n%s", describeErrors(err))}
+	}
+	return cfg, nil
+}
+
+// describeErrors lists each *config.FieldError on a line of its own, named
+// by the flag and environment variable that set the field.
+func describeErrors(err error) string {
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	lines := make([]string, 0, len(errs))
+	for _, e := range errs {
+		var fe *config.FieldError
+		if errors.As(e, &fe) {
+			lines = append(lines, "  "+describeField(fe.Field)+": "+fe.Problem)
+		} else {
+			lines = append(lines, "  "+e.Error())
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// describeField returns "--flag (ENV_VAR)" for a Config field name.
+func describeField(field string) string {
+	sf, ok := reflect.TypeFor[configFlags]().FieldByName(field)
+	if !ok {
+		return field
+	}
+	return fmt.Sprintf("--%s (%s)", sf.Tag.Get("name"), sf.Tag.Get("env"))
+}

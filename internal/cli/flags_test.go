@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/config"
+)
+
+// parseServe parses args as the serve command and returns its configuration.
+func parseServe(t *testing.T, args ...string) (config.Config, error) {
+	t.Helper()
+	var cl commandLine
+	parser, err := Program{Stdout: io.Discard, Stderr: io.Discard}.parser(&cl)
+	if err != nil {
+		t.Fatalf("build parser: %v", err)
+	}
+	if _, err := parser.Parse(append([]string{"serve"}, args...)); err != nil {
+		return config.Config{}, err
+	}
+	return cl.Serve.config()
+}
+
+// clearEnv unsets every variable the command line reads, so the tests do not
+// depend on the environment they run in.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, name := range []string{
+		"BLUEPOINT_DATA_DIR", "BLUEPOINT_LISTEN", "BLUEPOINT_DATABASE_URL", "BLUEPOINT_DATABASE_SCHEMA",
+		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
+		"BLUEPOINT_APP_PASSWORD",
+	} {
+		t.Setenv(name, "") // restores the variable after the test
+		if err := os.Unsetenv(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFlagDefaultsMatchConfig(t *testing.T) {
+	clearEnv(t)
+	got, err := parseServe(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (config.Config{}).WithDefaults(); got != want {
+		t.Fatalf("no flags gave %+v, want config defaults %+v", got, want)
+	}
+}
+
+var everyField = config.Config{
+	DataDir:           "/srv/bluepoint",
+	Listen:            "0.0.0.0:9090",
+	DatabaseURL:       "postgres://u@db:5432/bp",
+	DatabaseSchema:    "bp_test",
+	AppRole:           "bp_role",
+	SQLiteSynchronous: "NORMAL",
+	LogLevel:          "debug",
+	ShutdownTimeout:   3 * time.Second,
+}
+
+func TestFlagsSetEveryField(t *testing.T) {
+	clearEnv(t)
+	got, err := parseServe(t,
+		"--data-dir", "/srv/bluepoint", "--listen", "0.0.0.0:9090",
+		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
+		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
+		"--shutdown-timeout", "3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != everyField {
+		t.Fatalf("flags gave %+v, want %+v", got, everyField)
+	}
+}
+
+func TestEnvSetsEveryField(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("BLUEPOINT_DATA_DIR", "/srv/bluepoint")
+	t.Setenv("BLUEPOINT_LISTEN", "0.0.0.0:9090")
+	t.Setenv("BLUEPOINT_DATABASE_URL", "postgres://u@db:5432/bp")
+	t.Setenv("BLUEPOINT_DATABASE_SCHEMA", "bp_test")
+	t.Setenv("BLUEPOINT_APP_ROLE", "bp_role")
+	t.Setenv("BLUEPOINT_SQLITE_SYNCHRONOUS", "NORMAL")
+	t.Setenv("BLUEPOINT_LOG_LEVEL", "debug")
+	t.Setenv("BLUEPOINT_SHUTDOWN_TIMEOUT", "3s")
+	got, err := parseServe(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != everyField {
+		t.Fatalf("environment gave %+v, want %+v", got, everyField)
+	}
+}
+
+func TestFlagOverridesEnv(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("BLUEPOINT_LOG_LEVEL", "debug")
+	got, err := parseServe(t, "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LogLevel != "error" {
+		t.Fatalf("LogLevel = %q, want the flag's %q over the environment's", got.LogLevel, "error")
+	}
+}
+
+// TestEveryConfigFieldHasAFlag keeps configFlags and config.Config in step:
+// describeField relies on the two having the same field names.
+func TestEveryConfigFieldHasAFlag(t *testing.T) {
+	cfgType, flagType := reflect.TypeFor[config.Config](), reflect.TypeFor[configFlags]()
+	if cfgType.NumField() != flagType.NumField() {
+		t.Fatalf("config.Config has %d fields, configFlags %d", cfgType.NumField(), flagType.NumField())
+	}
+	envName := regexp.MustCompile(`^BLUEPOINT_[A-Z_]+$`)
+	for i := range cfgType.NumField() {
+		cf := cfgType.Field(i)
+		ff, ok := flagType.FieldByName(cf.Name)
+		if !ok || ff.Type != cf.Type {
+			t.Errorf("config.Config.%s (%s) has no configFlags field of that name and type", cf.Name, cf.Type)
+			continue
+		}
+		name, env := ff.Tag.Get("name"), ff.Tag.Get("env")
+		if want := "BLUEPOINT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")); env != want || !envName.MatchString(env) {
+			t.Errorf("flag --%s reads %q, want %q", name, env, want)
+		}
+	}
+}

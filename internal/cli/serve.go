@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/bluepoint/bluepoint/internal/app"
+	"github.com/bluepoint/bluepoint/internal/config"
+)
+
+// serveCmd runs the process until it is told to stop.
+type serveCmd struct {
+	configFlags
+}
+
+// Run starts the app, waits for ctx to end (a signal) or a component to
+// fail, then shuts down within the configured timeout. Everything it reports
+// goes to the JSON log on Stderr.
+func (c *serveCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(p.Stderr, cfg)
+	a, err := app.New(cfg, logger)
+	if err != nil {
+		return logged(logger, "build app", err)
+	}
+	if err := a.Start(ctx); err != nil {
+		return logged(logger, "start", err)
+	}
+	var failure error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "reason", context.Cause(ctx).Error(), "timeout", cfg.ShutdownTimeout.String())
+	case failure = <-a.Failed():
+		logger.Error("component failed, shutting down", "err", failure)
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.Stop(stopCtx); err != nil {
+		return logged(logger, "stop", err)
+	}
+	if failure != nil {
+		return &loggedError{err: failure}
+	}
+	return nil
+}
+
+// logged writes err to the log and marks it as reported.
+func logged(logger *slog.Logger, op string, err error) error {
+	err = fmt.Errorf("%s: %w", op, err)
+	logger.Error(op+" failed", "err", err)
+	return &loggedError{err: err}
+}
+
+// newLogger returns the process logger: JSON lines on w at cfg's level.
+func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+}
