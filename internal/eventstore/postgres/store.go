@@ -217,7 +217,10 @@ func (s *Store) notifyLoop(ctx context.Context) {
 			return
 		case <-s.wake:
 		}
-		_, _ = s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel) // best effort: readers also poll
+		// NOTIFY assigns a transaction id, so its commit would wait for a WAL
+		// flush of its own: a second fsync per append. A wake-up need not be
+		// durable, so this one transaction commits asynchronously.
+		_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, s.channel)
 	}
 }
 
