@@ -1,0 +1,53 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
+	"github.com/bluepoint/bluepoint/internal/testenv"
+)
+
+// Two processes on one database: a commit through one wakes the other's
+// subscribers through LISTEN/NOTIFY.
+func TestCommitWakesOtherProcess(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	t.Cleanup(func() { storetest.DropSchema(t, url, schema) })
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	writer, other := open(), open()
+	sig, cancel := other.Subscribe()
+	defer cancel()
+	// The listener connects in the background: append until the other store
+	// hears one, with a deadline.
+	deadline := time.After(15 * time.Second)
+	for i := 0; ; i++ {
+		if _, err := writer.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
+			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: "Opened", Data: []byte(`{}`)}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sig:
+			return
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no wake-up reached the other store after %d commits", i+1)
+		}
+	}
+}
