@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -38,11 +37,10 @@ func BenchmarkAppend(b *testing.B) {
 
 func benchSchema(b *testing.B) (url, schema string) {
 	url = testenv.Postgres(b)
-	schema = "bp_bench_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	schema = storetest.NewSchema(b, url)
 	if err := postgres.Migrate(context.Background(), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { storetest.DropSchema(b, url, schema) })
 	return url, schema
 }
 

@@ -3,10 +3,7 @@ package postgres_test
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
-
-	"github.com/google/uuid"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
@@ -25,11 +22,10 @@ func TestMain(m *testing.M) {
 
 func TestAcknowledgedAppendsSurviveKill(t *testing.T) {
 	url := testenv.Postgres(t)
-	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	schema := storetest.NewSchema(t, url)
 	if err := postgres.Migrate(context.Background(), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { storetest.DropSchema(t, url, schema) })
 	storetest.RunCrash(t, schema, func(t *testing.T) eventstore.Store {
 		s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
 		if err != nil {

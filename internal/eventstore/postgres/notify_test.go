@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +19,7 @@ func TestCommitWakesOtherProcess(t *testing.T) {
 	t.Parallel()
 	url := testenv.Postgres(t)
 	ctx := context.Background()
-	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
-	t.Cleanup(func() { storetest.DropSchema(t, url, schema) })
+	schema := storetest.NewSchema(t, url)
 	open := func() *postgres.Store {
 		s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
 		if err != nil {

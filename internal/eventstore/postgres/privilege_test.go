@@ -3,10 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -22,8 +20,7 @@ func TestAppRoleCannotRewriteHistory(t *testing.T) {
 	t.Parallel()
 	url := testenv.Postgres(t)
 	ctx := context.Background()
-	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
-	t.Cleanup(func() { storetest.DropSchema(t, url, schema) })
+	schema := storetest.NewSchema(t, url)
 	// Open migrates a schema that is behind, as the owner, then drops to the app role.
 	s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
 	if err != nil {

@@ -35,7 +35,7 @@ func OpenSQLite(t *testing.T, opts Options) eventstore.Store {
 func OpenPostgres(t *testing.T, opts Options) eventstore.Store {
 	t.Helper()
 	url := testenv.Postgres(t)
-	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	schema := NewSchema(t, url)
 	ctx := context.Background()
 	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
 		t.Fatalf("migrate postgres schema %s: %v", schema, err)
@@ -44,11 +44,16 @@ func OpenPostgres(t *testing.T, opts Options) eventstore.Store {
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		DropSchema(t, url, schema)
-	})
+	t.Cleanup(func() { s.Close() }) // runs before the schema's drop: cleanups are LIFO
 	return s
+}
+
+// NewSchema names a fresh schema for one test and drops it, with everything
+// in it, when the test ends.
+func NewSchema(t testing.TB, url string) string {
+	schema := "bp_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	t.Cleanup(func() { DropSchema(t, url, schema) })
+	return schema
 }
 
 // DropSchema removes a test schema as the owner.
@@ -59,7 +64,7 @@ func DropSchema(t testing.TB, url, schema string) {
 		return
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+	if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 		t.Errorf("drop schema %s: %v", schema, err)
 	}
 }
