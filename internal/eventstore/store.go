@@ -8,6 +8,8 @@ import (
 
 // Store is the event store. Both drivers implement it and pass storetest.
 type Store interface {
+	Vault
+
 	// Append writes events to one or several streams atomically, each stream
 	// at its expected version, together with the idempotency record, one
 	// outbox row per event and the trace steps. On a version mismatch it
@@ -58,13 +60,23 @@ type Store interface {
 
 // AppendParams is one atomic write.
 type AppendParams struct {
-	// Streams to append to; at least one, each stream at most once.
+	// Streams to append to; at least one, each stream at most once. (A
+	// stream with no events only checks its version.)
 	Streams []StreamAppend
 	// Idempotency, when set, is recorded with the events. A key that already
 	// exists fails the whole append with *IdempotencyConflictError.
 	Idempotency *IdempotencyRecord
 	// TraceSteps are recorded with the events.
 	TraceSteps []TraceStep
+	// Claims reserve unique values with the events; a value held by another
+	// owner fails the append with *ClaimConflictError. Claiming a value the
+	// same owner already holds is a no-op.
+	Claims []Claim
+	// Releases give up claims; releasing a claim another owner holds, or one
+	// that does not exist, does nothing.
+	Releases []Claim
+	// Credentials are stored (replacing earlier ones) with the events.
+	Credentials []Credential
 }
 
 // StreamAppend is the part of an append that goes to one stream. It may hold

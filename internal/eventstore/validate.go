@@ -52,6 +52,21 @@ func (p *AppendParams) Validate(now time.Time) error {
 			r.CreatedAt = now
 		}
 	}
+	for i := range p.Claims {
+		if err := p.Claims[i].validate(); err != nil {
+			return prefix(fmt.Sprintf("claims[%d]", i), err)
+		}
+	}
+	for i := range p.Releases {
+		if err := p.Releases[i].validate(); err != nil {
+			return prefix(fmt.Sprintf("releases[%d]", i), err)
+		}
+	}
+	for i := range p.Credentials {
+		if err := p.Credentials[i].validate(); err != nil {
+			return prefix(fmt.Sprintf("credentials[%d]", i), err)
+		}
+	}
 	for i := range p.TraceSteps {
 		if err := p.TraceSteps[i].validate(now); err != nil {
 			return prefix(fmt.Sprintf("trace_steps[%d]", i), err)

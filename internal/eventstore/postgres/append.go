@@ -82,6 +82,7 @@ func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now 
 		queueStreamCheck(batch, &plans[i])
 	}
 	ins := queueEvents(batch, plans, now)
+	queueVault(batch, p, now)
 	if r := p.Idempotency; r != nil {
 		var response *string
 		if r.Response != nil {
@@ -246,8 +247,9 @@ func queueTraceSteps(b *pgx.Batch, steps []eventstore.TraceStep) {
 
 // failure says which part of an append was refused.
 type failure struct {
-	stream      *streamPlan // version mismatch on this stream
-	idempotency bool        // the key already exists
+	stream      *streamPlan       // version mismatch on this stream
+	idempotency bool              // the key already exists
+	claim       *eventstore.Claim // the value is held by another owner
 }
 
 // readBatch reads the results in the order they were queued.
@@ -304,6 +306,9 @@ func readBatch(br pgx.BatchResults, plans []streamPlan, order []int, ins bool, p
 			}
 		}
 	}
+	if f, err := readVault(br, p); f != nil || err != nil {
+		return nil, f, err
+	}
 	if p.Idempotency != nil {
 		tag, err := br.Exec()
 		if err != nil {
@@ -332,6 +337,12 @@ func (s *Store) explain(ctx context.Context, p *eventstore.AppendParams, plans [
 			return fmt.Errorf("postgres: read the idempotency record that refused the append: %w", err)
 		}
 		return &eventstore.IdempotencyConflictError{Key: p.Idempotency.Key, Existing: existing}
+	case f.claim != nil:
+		owner, err := s.ClaimOwner(ctx, f.claim.Scope, f.claim.Value)
+		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+			return err
+		}
+		return &eventstore.ClaimConflictError{Scope: f.claim.Scope, Value: f.claim.Value, Owner: owner}
 	case f.stream.isAny:
 		return errAnyRaced
 	default:

@@ -69,6 +69,9 @@ func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now t
 			})
 		}
 	}
+	if err := writeVault(ctx, tx, p, now); err != nil {
+		return nil, err
+	}
 	if r := p.Idempotency; r != nil {
 		if err := insertIdempotency(ctx, tx, r); err != nil {
 			return nil, err

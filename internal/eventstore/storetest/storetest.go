@@ -54,6 +54,10 @@ func Run(t *testing.T, h Harness) {
 		{"Unicode", testUnicode},
 		{"InvalidInput", testInvalidInput},
 		{"Subscribe", testSubscribe},
+		{"Claims", testClaims},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"Credentials", testCredentials},
+		{"DataKeys", testDataKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })

@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// writeVault applies an append's claims, releases and credentials inside its
+// transaction. Releases go first, so an append may move a claim (an email
+// change releases the old value and claims the new one).
+func writeVault(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now time.Time) error {
+	for _, c := range p.Releases {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE scope = ? AND value = ? AND owner = ?`,
+			c.Scope, c.Value, c.Owner); err != nil {
+			return fmt.Errorf("sqlite: release %s claim: %w", c.Scope, err)
+		}
+	}
+	for _, c := range p.Claims {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (scope, value, owner) VALUES (?, ?, ?)
+			ON CONFLICT (scope, value) DO NOTHING`, c.Scope, c.Value, c.Owner); err != nil {
+			return fmt.Errorf("sqlite: claim %s: %w", c.Scope, err)
+		}
+		var owner string
+		if err := tx.QueryRowContext(ctx, `SELECT owner FROM claims WHERE scope = ? AND value = ?`,
+			c.Scope, c.Value).Scan(&owner); err != nil {
+			return fmt.Errorf("sqlite: claim %s: %w", c.Scope, err)
+		}
+		if owner != c.Owner {
+			return &eventstore.ClaimConflictError{Scope: c.Scope, Value: c.Value, Owner: owner}
+		}
+	}
+	for _, c := range p.Credentials {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (subject, secret, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (subject) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at`,
+			c.Subject, c.Secret, micros(now)); err != nil {
+			return fmt.Errorf("sqlite: store credential: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClaimOwner implements eventstore.Vault.
+func (s *Store) ClaimOwner(ctx context.Context, scope, value string) (string, error) {
+	var owner string
+	err := s.readDB.QueryRowContext(ctx, `SELECT owner FROM claims WHERE scope = ? AND value = ?`, scope, value).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%s claim: %w", scope, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: read %s claim: %w", scope, err)
+	}
+	return owner, nil
+}
+
+// Credential implements eventstore.Vault.
+func (s *Store) Credential(ctx context.Context, subject string) ([]byte, error) {
+	return s.blob(ctx, `SELECT secret FROM credentials WHERE subject = ?`, "credential", subject)
+}
+
+// DataKey implements eventstore.Vault.
+func (s *Store) DataKey(ctx context.Context, subject string) ([]byte, error) {
+	return s.blob(ctx, `SELECT wrapped FROM data_keys WHERE subject = ?`, "data key", subject)
+}
+
+func (s *Store) blob(ctx context.Context, query, what, subject string) ([]byte, error) {
+	var b []byte
+	err := s.readDB.QueryRowContext(ctx, query, subject).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s of %s: %w", what, subject, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read %s of %s: %w", what, subject, err)
+	}
+	return b, nil
+}
+
+// PutDataKey implements eventstore.Vault.
+func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) ([]byte, error) {
+	if subject == "" || len(wrapped) == 0 {
+		return nil, &eventstore.ValidationError{Field: "data_key", Reason: "subject and key are required"}
+	}
+	var stored []byte
+	err := s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (subject) DO NOTHING`, subject, wrapped, micros(time.Now())); err != nil {
+			return fmt.Errorf("sqlite: store data key: %w", err)
+		}
+		return tx.QueryRowContext(ctx, `SELECT wrapped FROM data_keys WHERE subject = ?`, subject).Scan(&stored)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+// DeleteDataKey implements eventstore.Vault.
+func (s *Store) DeleteDataKey(ctx context.Context, subject string) error {
+	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE subject = ?`, subject); err != nil {
+			return fmt.Errorf("sqlite: delete data key of %s: %w", subject, err)
+		}
+		return nil
+	})
+}

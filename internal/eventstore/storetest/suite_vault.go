@@ -1,0 +1,188 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+func openAccount(stream string, claims ...eventstore.Claim) *eventstore.AppendParams {
+	return &eventstore.AppendParams{
+		Streams: []eventstore.StreamAppend{{StreamID: stream, Expected: eventstore.NoStream, Events: []eventstore.EventData{ev("Opened", 1)}}},
+		Claims:  claims,
+	}
+}
+
+func testClaims(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	a, b := newStream("account"), newStream("account")
+	mustAppend(t, s, openAccount(a, eventstore.Claim{Scope: "email", Value: "idx-1", Owner: a}))
+	if owner, err := s.ClaimOwner(ctxT(t), "email", "idx-1"); err != nil || owner != a {
+		t.Fatalf("claim owner = %q, %v; want %s", owner, err, a)
+	}
+	if _, err := s.ClaimOwner(ctxT(t), "email", "idx-none"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unclaimed value: want ErrNotFound, got %v", err)
+	}
+	// Another owner is refused, and nothing of its append is written.
+	_, err := s.Append(ctxT(t), openAccount(b, eventstore.Claim{Scope: "email", Value: "idx-1", Owner: b}))
+	var cce *eventstore.ClaimConflictError
+	if !errors.As(err, &cce) || cce.Owner != a || cce.Scope != "email" {
+		t.Fatalf("want ClaimConflictError held by %s, got %v", a, err)
+	}
+	if n := len(readStream(t, s, b)); n != 0 {
+		t.Fatalf("a refused claim still appended %d events", n)
+	}
+	// The same value in another scope is free; the same owner may claim again.
+	mustAppend(t, s, openAccount(b, eventstore.Claim{Scope: "encounter", Value: "idx-1", Owner: b}))
+	appendOne(t, s, a, eventstore.Exact(1)) // version check only
+	mustAppend(t, s, &eventstore.AppendParams{
+		Streams: []eventstore.StreamAppend{{StreamID: a, Expected: eventstore.Exact(1), Events: []eventstore.EventData{ev("Same", 2)}}},
+		Claims:  []eventstore.Claim{{Scope: "email", Value: "idx-1", Owner: a}},
+	})
+	// Moving a claim: release the old value and claim a new one in one append.
+	mustAppend(t, s, &eventstore.AppendParams{
+		Streams:  []eventstore.StreamAppend{{StreamID: a, Expected: eventstore.Exact(2), Events: []eventstore.EventData{ev("EmailChanged", 3)}}},
+		Releases: []eventstore.Claim{{Scope: "email", Value: "idx-1", Owner: a}},
+		Claims:   []eventstore.Claim{{Scope: "email", Value: "idx-2", Owner: a}},
+	})
+	if _, err := s.ClaimOwner(ctxT(t), "email", "idx-1"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("released value still claimed: %v", err)
+	}
+	// A release by someone who does not hold the claim does nothing.
+	mustAppend(t, s, &eventstore.AppendParams{
+		Streams:  []eventstore.StreamAppend{{StreamID: b, Expected: eventstore.Exact(1), Events: []eventstore.EventData{ev("X", 1)}}},
+		Releases: []eventstore.Claim{{Scope: "email", Value: "idx-2", Owner: b}},
+	})
+	if owner, _ := s.ClaimOwner(ctxT(t), "email", "idx-2"); owner != a {
+		t.Fatalf("a stranger's release took the claim from %s (owner now %q)", a, owner)
+	}
+	_, err = s.Append(ctxT(t), openAccount(newStream("account"), eventstore.Claim{Scope: "", Value: "v", Owner: "o"}))
+	wantValidation(t, err, "claims[0].scope")
+}
+
+// Many sign-ups race for one email: exactly one wins.
+func testConcurrentClaims(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	const racers = 20
+	var (
+		wg              sync.WaitGroup
+		mu              sync.Mutex
+		wins, conflicts int
+		start           = make(chan struct{})
+	)
+	for i := 0; i < racers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream := newStream("account")
+			<-start
+			_, err := s.Append(ctxT(t), openAccount(stream, eventstore.Claim{Scope: "email", Value: "same", Owner: stream}))
+			var cce *eventstore.ClaimConflictError
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.As(err, &cce):
+				conflicts++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wins != 1 || conflicts != racers-1 {
+		t.Fatalf("%d wins and %d conflicts, want 1 and %d", wins, conflicts, racers-1)
+	}
+	if all := readAll(t, s, eventstore.ReadAllParams{}); len(all) != 1 {
+		t.Fatalf("%d accounts opened with one email, want 1", len(all))
+	}
+}
+
+func testCredentials(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	a := newStream("account")
+	p := openAccount(a)
+	p.Credentials = []eventstore.Credential{{Subject: a, Secret: []byte("hash-1")}}
+	mustAppend(t, s, p)
+	if got, err := s.Credential(ctxT(t), a); err != nil || string(got) != "hash-1" {
+		t.Fatalf("credential = %q, %v", got, err)
+	}
+	mustAppend(t, s, &eventstore.AppendParams{
+		Streams:     []eventstore.StreamAppend{{StreamID: a, Expected: eventstore.Exact(1), Events: []eventstore.EventData{ev("PasswordChanged", 2)}}},
+		Credentials: []eventstore.Credential{{Subject: a, Secret: []byte("hash-2")}},
+	})
+	if got, _ := s.Credential(ctxT(t), a); string(got) != "hash-2" {
+		t.Fatalf("credential not replaced: %q", got)
+	}
+	if _, err := s.Credential(ctxT(t), "nobody"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown subject: want ErrNotFound, got %v", err)
+	}
+	// A failed append stores no credential.
+	b := newStream("account")
+	appendOne(t, s, b, eventstore.NoStream, ev("Opened", 1))
+	_, err := s.Append(ctxT(t), &eventstore.AppendParams{
+		Streams:     []eventstore.StreamAppend{{StreamID: b, Expected: eventstore.NoStream, Events: []eventstore.EventData{ev("Opened", 1)}}},
+		Credentials: []eventstore.Credential{{Subject: b, Secret: []byte("x")}},
+	})
+	wantConcurrency(t, err, b, 1)
+	if _, err := s.Credential(ctxT(t), b); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("a failed append stored a credential: %v", err)
+	}
+	_, err = s.Append(ctxT(t), &eventstore.AppendParams{
+		Streams:     []eventstore.StreamAppend{{StreamID: newStream("account"), Events: []eventstore.EventData{ev("Opened", 1)}}},
+		Credentials: []eventstore.Credential{{Subject: "s"}},
+	})
+	wantValidation(t, err, "credentials[0].secret")
+}
+
+func testDataKeys(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	if _, err := s.DataKey(ctxT(t), "acct-1"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("missing key: want ErrNotFound, got %v", err)
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		stored = map[string]bool{}
+	)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got, err := s.PutDataKey(ctxT(t), "acct-1", []byte{byte(i + 1), 42})
+			if err != nil {
+				t.Errorf("put data key: %v", err)
+				return
+			}
+			mu.Lock()
+			stored[string(got)] = true
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	if len(stored) != 1 {
+		t.Fatalf("concurrent first puts disagree: %d different keys returned", len(stored))
+	}
+	got, err := s.DataKey(ctxT(t), "acct-1")
+	if err != nil || !stored[string(got)] {
+		t.Fatalf("stored key %x, %v", got, err)
+	}
+	again, _ := s.PutDataKey(ctxT(t), "acct-1", []byte("other"))
+	if !bytes.Equal(again, got) {
+		t.Fatalf("a second put replaced the key")
+	}
+	if err := s.DeleteDataKey(ctxT(t), "acct-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DataKey(ctxT(t), "acct-1"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("deleted key still readable: %v", err)
+	}
+	if err := s.DeleteDataKey(ctxT(t), "acct-1"); err != nil {
+		t.Fatalf("deleting a missing key: %v", err)
+	}
+}
