@@ -60,7 +60,21 @@ func NewRegistry() *Registry {
 // mistake (an empty or taken name, a Go type registered twice, a version below
 // 1) panics instead of returning an error nobody could act on.
 func Register[T any](r *Registry, name string, version int) {
-	typ := reflect.TypeFor[T]()
+	r.register(name, version, reflect.TypeFor[T]())
+}
+
+// Add registers the type of sample under name, as Register does. It lets
+// packages that must not import the codec (the domain) list their event types
+// through a small interface of their own.
+func (r *Registry) Add(name string, version int, sample any) {
+	typ := reflect.TypeOf(sample)
+	if typ == nil {
+		panic(fmt.Sprintf("codec: register %s: nil sample", name))
+	}
+	r.register(name, version, typ)
+}
+
+func (r *Registry) register(name string, version int, typ reflect.Type) {
 	if typ.Kind() == reflect.Pointer {
 		panic(fmt.Sprintf("codec: register %s: use the element type %s, not a pointer", name, typ.Elem()))
 	}

@@ -195,3 +195,22 @@ func TestTypesAreSorted(t *testing.T) {
 		t.Fatalf("Types = %s", got)
 	}
 }
+
+func TestAddRegistersTheSampleType(t *testing.T) {
+	r := codec.NewRegistry()
+	r.Add("PointsEarned", 1, pointsEarned{})
+	data, err := r.Encode(pointsEarned{Points: 3})
+	if err != nil || data.Type != "PointsEarned" || data.SchemaVersion != 1 {
+		t.Fatalf("encode after Add: %+v, %v", data, err)
+	}
+	for _, bad := range []any{nil, &pointsEarned{}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Add(%T) did not panic", bad)
+				}
+			}()
+			codec.NewRegistry().Add("Bad", 1, bad)
+		}()
+	}
+}
