@@ -46,13 +46,16 @@ type Vault interface {
 	ClaimOwner(ctx context.Context, scope, value string) (string, error)
 	// Credential returns a subject's secret, or ErrNotFound.
 	Credential(ctx context.Context, subject string) ([]byte, error)
-	// DataKey returns a subject's wrapped data key, or ErrNotFound.
+	// DataKey returns a subject's wrapped data key, ErrErased when it was
+	// deleted, or ErrNotFound when the subject never had one.
 	DataKey(ctx context.Context, subject string) ([]byte, error)
 	// PutDataKey stores a wrapped data key unless the subject has one, and
-	// returns the key that is stored: concurrent first uses agree on one.
+	// returns the key that is stored: concurrent first uses agree on one. An
+	// erased subject gets ErrErased, never a new key.
 	PutDataKey(ctx context.Context, subject string, wrapped []byte) ([]byte, error)
-	// DeleteDataKey deletes a subject's data key (erasure). Deleting a key
-	// that does not exist is not an error.
+	// DeleteDataKey deletes a subject's data key and leaves a tombstone, so
+	// the erasure is permanent. It is idempotent, and erasing a subject that
+	// never had a key still leaves the tombstone.
 	DeleteDataKey(ctx context.Context, subject string) error
 }
 

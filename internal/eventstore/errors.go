@@ -8,6 +8,10 @@ import (
 // ErrNotFound is returned when a requested record does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrErased is returned for a data key that was deleted: the subject's
+// personal data was erased and stays so.
+var ErrErased = errors.New("erased")
+
 // ErrClosed is returned by a store that has been closed.
 var ErrClosed = errors.New("event store closed")
 

@@ -82,7 +82,18 @@ func (s *Store) Credential(ctx context.Context, subject string) ([]byte, error) 
 
 // DataKey implements eventstore.Vault.
 func (s *Store) DataKey(ctx context.Context, subject string) ([]byte, error) {
-	return s.blob(ctx, `SELECT wrapped FROM data_keys WHERE subject = $1`, "data key", subject)
+	var wrapped []byte
+	var erased *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT wrapped, erased_at FROM data_keys WHERE subject = $1`, subject).Scan(&wrapped, &erased)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("postgres: read data key of %s: %w", subject, err)
+	case erased != nil:
+		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrErased)
+	}
+	return wrapped, nil
 }
 
 func (s *Store) blob(ctx context.Context, query, what, subject string) ([]byte, error) {
@@ -102,21 +113,27 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 	if subject == "" || len(wrapped) == 0 {
 		return nil, &eventstore.ValidationError{Field: "data_key", Reason: "subject and key are required"}
 	}
-	// The no-op update makes the statement return the stored key whether
-	// this call inserted it or a concurrent one did.
+	// The no-op update makes the statement return the stored row whether this
+	// call inserted it or a concurrent one did (or it is a tombstone).
 	var stored []byte
+	var erased *time.Time
 	err := s.pool.QueryRow(ctx, `INSERT INTO data_keys (subject, wrapped, created_at) VALUES ($1, $2, now())
-		ON CONFLICT (subject) DO UPDATE SET subject = data_keys.subject RETURNING wrapped`, subject, wrapped).Scan(&stored)
+		ON CONFLICT (subject) DO UPDATE SET subject = data_keys.subject RETURNING wrapped, erased_at`,
+		subject, wrapped).Scan(&stored, &erased)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: store data key of %s: %w", subject, err)
+	}
+	if erased != nil {
+		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrErased)
 	}
 	return stored, nil
 }
 
 // DeleteDataKey implements eventstore.Vault.
 func (s *Store) DeleteDataKey(ctx context.Context, subject string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM data_keys WHERE subject = $1`, subject); err != nil {
-		return fmt.Errorf("postgres: delete data key of %s: %w", subject, err)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO data_keys (subject, wrapped, created_at, erased_at) VALUES ($1, NULL, now(), now())
+		ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, erased_at = COALESCE(data_keys.erased_at, now())`, subject); err != nil {
+		return fmt.Errorf("postgres: erase data key of %s: %w", subject, err)
 	}
 	return nil
 }

@@ -64,7 +64,22 @@ func (s *Store) Credential(ctx context.Context, subject string) ([]byte, error) 
 
 // DataKey implements eventstore.Vault.
 func (s *Store) DataKey(ctx context.Context, subject string) ([]byte, error) {
-	return s.blob(ctx, `SELECT wrapped FROM data_keys WHERE subject = ?`, "data key", subject)
+	return dataKey(ctx, s.readDB, subject)
+}
+
+func dataKey(ctx context.Context, q querier, subject string) ([]byte, error) {
+	var wrapped []byte
+	var erased sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT wrapped, erased_at FROM data_keys WHERE subject = ?`, subject).Scan(&wrapped, &erased)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("sqlite: read data key of %s: %w", subject, err)
+	case erased.Valid:
+		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrErased)
+	}
+	return wrapped, nil
 }
 
 func (s *Store) blob(ctx context.Context, query, what, subject string) ([]byte, error) {
@@ -90,7 +105,9 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 			ON CONFLICT (subject) DO NOTHING`, subject, wrapped, micros(time.Now())); err != nil {
 			return fmt.Errorf("sqlite: store data key: %w", err)
 		}
-		return tx.QueryRowContext(ctx, `SELECT wrapped FROM data_keys WHERE subject = ?`, subject).Scan(&stored)
+		var err error
+		stored, err = dataKey(ctx, tx, subject)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -101,8 +118,11 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 // DeleteDataKey implements eventstore.Vault.
 func (s *Store) DeleteDataKey(ctx context.Context, subject string) error {
 	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE subject = ?`, subject); err != nil {
-			return fmt.Errorf("sqlite: delete data key of %s: %w", subject, err)
+		now := micros(time.Now())
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (subject, wrapped, created_at, erased_at) VALUES (?, NULL, ?, ?)
+			ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, erased_at = COALESCE(data_keys.erased_at, excluded.erased_at)`,
+			subject, now, now); err != nil {
+			return fmt.Errorf("sqlite: erase data key of %s: %w", subject, err)
 		}
 		return nil
 	})

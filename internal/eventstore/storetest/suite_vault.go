@@ -179,10 +179,21 @@ func testDataKeys(t *testing.T, h Harness) {
 	if err := s.DeleteDataKey(ctxT(t), "acct-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DataKey(ctxT(t), "acct-1"); !errors.Is(err, eventstore.ErrNotFound) {
-		t.Fatalf("deleted key still readable: %v", err)
+	if _, err := s.DataKey(ctxT(t), "acct-1"); !errors.Is(err, eventstore.ErrErased) {
+		t.Fatalf("deleted key: want ErrErased, got %v", err)
+	}
+	// Erasure is permanent: no new key, and deleting again is fine.
+	if _, err := s.PutDataKey(ctxT(t), "acct-1", []byte("fresh")); !errors.Is(err, eventstore.ErrErased) {
+		t.Fatalf("put after erasure: want ErrErased, got %v", err)
 	}
 	if err := s.DeleteDataKey(ctxT(t), "acct-1"); err != nil {
-		t.Fatalf("deleting a missing key: %v", err)
+		t.Fatalf("deleting an erased key: %v", err)
+	}
+	// Erasing a subject that never had a key still leaves a tombstone.
+	if err := s.DeleteDataKey(ctxT(t), "acct-never"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutDataKey(ctxT(t), "acct-never", []byte("k")); !errors.Is(err, eventstore.ErrErased) {
+		t.Fatalf("put after erasing a keyless subject: want ErrErased, got %v", err)
 	}
 }

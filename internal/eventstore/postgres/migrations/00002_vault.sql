@@ -16,10 +16,14 @@ CREATE TABLE credentials (
     updated_at timestamptz NOT NULL
 );
 
+-- An erased subject keeps its row as a tombstone (wrapped NULL), so it never
+-- silently gets a new key and its old ciphertexts read as erased.
 CREATE TABLE data_keys (
     subject    text        PRIMARY KEY,
-    wrapped    bytea       NOT NULL,
-    created_at timestamptz NOT NULL
+    wrapped    bytea,
+    created_at timestamptz NOT NULL,
+    erased_at  timestamptz,
+    CHECK ((wrapped IS NULL) = (erased_at IS NOT NULL))
 );
 
 -- +goose Down

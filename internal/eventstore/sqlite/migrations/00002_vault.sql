@@ -16,10 +16,14 @@ CREATE TABLE credentials (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- An erased subject keeps its row as a tombstone (wrapped NULL), so it never
+-- silently gets a new key and its old ciphertexts read as erased.
 CREATE TABLE data_keys (
     subject    TEXT    PRIMARY KEY,
-    wrapped    BLOB    NOT NULL,
-    created_at INTEGER NOT NULL
+    wrapped    BLOB,
+    created_at INTEGER NOT NULL,
+    erased_at  INTEGER,
+    CHECK ((wrapped IS NULL) = (erased_at IS NOT NULL))
 ) WITHOUT ROWID;
 
 -- +goose Down
