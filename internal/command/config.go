@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -38,6 +39,10 @@ type Config struct {
 	// Logger reports trace steps that could not be recorded; the command's
 	// outcome does not depend on them. Default slog.Default().
 	Logger *slog.Logger
+	// Seal, when set, rewrites each emitted event before it is encoded. The
+	// platform encrypts personal fields with it, so that no handler can
+	// forget to. Default: events are encoded as emitted.
+	Seal func(ctx context.Context, streamID string, event any) (any, error)
 }
 
 // WithDefaults returns a copy of c with every unset field at its default.

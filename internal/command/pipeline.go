@@ -127,18 +127,18 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 	if err != nil {
 		return p.reject(ctx, req, attempt, err)
 	}
-	streams, n, err := sess.appends(req.Meta)
+	streams, n, err := sess.appends(ctx, req.Meta, p.cfg.Seal)
 	if err != nil {
 		p.trace(ctx, req, StatusFailed, err.Error())
 		return nil, fmt.Errorf("%s: %w", req.Name, err)
 	}
-	if n == 0 && (req.IdempotencyKey == "" || len(streams) == 0) {
+	if n == 0 && !sess.vaultWrites() && (req.IdempotencyKey == "" || len(streams) == 0) {
 		// Nothing to record: no events, and no idempotency record to keep (or
 		// no stream to keep it with, since a record goes with an append).
 		p.trace(ctx, req, StatusApplied, describe(0, attempt))
 		return &Outcome{Result: res, Attempts: attempt}, nil
 	}
-	params := &eventstore.AppendParams{Streams: streams}
+	params := &eventstore.AppendParams{Streams: streams, Claims: sess.claims, Releases: sess.releases, Credentials: sess.credentials}
 	if req.IdempotencyKey != "" {
 		params.Idempotency = &eventstore.IdempotencyRecord{
 			Key:         req.IdempotencyKey,
@@ -153,6 +153,7 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 	appended, err := p.store.Append(ctx, params)
 	var twin *eventstore.IdempotencyConflictError
 	var conflict *eventstore.ConcurrencyError
+	var claimed *eventstore.ClaimConflictError
 	switch {
 	case err == nil:
 		return &Outcome{Result: res, Events: appended.Events, Attempts: attempt}, nil
@@ -168,6 +169,10 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 		return out, err
 	case errors.As(err, &conflict):
 		return nil, err
+	case errors.As(err, &claimed):
+		// A unique value held by someone else is an answer, not a failure.
+		p.trace(ctx, req, StatusRejected, claimed.Error())
+		return nil, fmt.Errorf("%s: %w", req.Name, err)
 	default:
 		p.trace(ctx, req, StatusFailed, err.Error())
 		return nil, fmt.Errorf("%s: append: %w", req.Name, err)

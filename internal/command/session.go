@@ -17,6 +17,33 @@ type Session struct {
 	store   eventstore.Store
 	codec   *codec.Registry
 	streams map[string]*sessionStream
+	// vault writes that go in the same append as the events
+	claims, releases []eventstore.Claim
+	credentials      []eventstore.Credential
+}
+
+// Claim reserves a unique value (see eventstore.Claim) in the command's
+// append. If another owner holds it, the command fails with
+// *eventstore.ClaimConflictError and nothing is written.
+func (s *Session) Claim(scope, value, owner string) {
+	s.claims = append(s.claims, eventstore.Claim{Scope: scope, Value: value, Owner: owner})
+}
+
+// Release gives up a claim in the command's append.
+func (s *Session) Release(scope, value, owner string) {
+	s.releases = append(s.releases, eventstore.Claim{Scope: scope, Value: value, Owner: owner})
+}
+
+// SetCredential stores a secret (a password hash) in the command's append,
+// beside the events and never in them.
+func (s *Session) SetCredential(subject string, secret []byte) {
+	s.credentials = append(s.credentials, eventstore.Credential{Subject: subject, Secret: secret})
+}
+
+// vaultWrites reports whether the session holds claims, releases or
+// credentials to write.
+func (s *Session) vaultWrites() bool {
+	return len(s.claims)+len(s.releases)+len(s.credentials) > 0
 }
 
 // sessionStream is what the session knows about one stream it touched.
@@ -82,7 +109,7 @@ func (s *Session) read(ctx context.Context, streamID string) ([]any, int64, erro
 // touched, with its expected version and encoded events, and the number of
 // events. Streams are sorted by id so that concurrent commands touching the
 // same streams lock them in the same order.
-func (s *Session) appends(meta eventstore.Metadata) ([]eventstore.StreamAppend, int, error) {
+func (s *Session) appends(ctx context.Context, meta eventstore.Metadata, seal func(context.Context, string, any) (any, error)) ([]eventstore.StreamAppend, int, error) {
 	ids := make([]string, 0, len(s.streams))
 	for id := range s.streams {
 		ids = append(ids, id)
@@ -97,6 +124,13 @@ func (s *Session) appends(meta eventstore.Metadata) ([]eventstore.StreamAppend, 
 			sa.Expected = eventstore.ExpectedVersion(st.version) // 0 is NoStream
 		}
 		for _, v := range st.emitted {
+			if seal != nil {
+				sealed, err := seal(ctx, id, v)
+				if err != nil {
+					return nil, 0, fmt.Errorf("seal event for %s: %w", id, err)
+				}
+				v = sealed
+			}
 			data, err := s.codec.Encode(v)
 			if err != nil {
 				return nil, 0, fmt.Errorf("emit to %s: %w", id, err)
