@@ -102,6 +102,10 @@ type State struct {
 	Phone               string
 	Profile             Profile
 	CredentialsAssigned bool
+	// EmailIndex is the blind index of the email (see Open.EmailIndex).
+	EmailIndex string
+	// ErasedAt is when the personal data was erased; zero if it was not.
+	ErasedAt time.Time
 	// Balance is the number of points held; never negative.
 	Balance    int64
 	OpenedAt   time.Time

@@ -26,7 +26,11 @@ type Open struct {
 	// CredentialsAssigned records that the handler stored a password hash
 	// for the account. The password itself never reaches the domain.
 	CredentialsAssigned bool
-	At                  time.Time
+	// EmailIndex is the email's blind index (a keyed hash, not personal
+	// data), computed by the caller, who holds the key. It is kept so that the
+	// email's uniqueness claim can be released even after an erasure.
+	EmailIndex string
+	At         time.Time
 }
 
 // Verify marks a pending officer, charity or family active. The handler
@@ -81,4 +85,11 @@ type Debit struct {
 	// TxID is the id of the transaction that moves the points.
 	TxID string
 	At   time.Time
+}
+
+// Erase records that the account's personal data was erased: its data key is
+// deleted by the caller, so every personal field of every event reads as
+// erased from then on. The balance and the history stay.
+type Erase struct {
+	At time.Time
 }

@@ -11,7 +11,7 @@ import (
 // nothing is written). It is pure: the same state and command always give the
 // same answer, which is what lets the pipeline retry it on fresh state.
 //
-// cmd is one of Open, Verify, UpdateProfile, Close, Credit or Debit, as a
+// cmd is one of Open, Verify, UpdateProfile, Close, Credit, Debit or Erase, as a
 // value. Any other type is a programming error and returns a plain error.
 func Decide(state State, cmd any) ([]any, error) {
 	if _, isOpen := cmd.(Open); !isOpen && known(cmd) && !state.Exists() {
@@ -30,6 +30,8 @@ func Decide(state State, cmd any) ([]any, error) {
 		return credit(state, c)
 	case Debit:
 		return debit(state, c)
+	case Erase:
+		return erase(state, c)
 	}
 	return nil, fmt.Errorf("account: unknown command %T", cmd)
 }
@@ -37,7 +39,7 @@ func Decide(state State, cmd any) ([]any, error) {
 // known reports whether cmd is one of the commands Decide handles.
 func known(cmd any) bool {
 	switch cmd.(type) {
-	case Open, Verify, UpdateProfile, Close, Credit, Debit:
+	case Open, Verify, UpdateProfile, Close, Credit, Debit, Erase:
 		return true
 	}
 	return false
@@ -81,6 +83,7 @@ func open(state State, c Open) ([]any, error) {
 		Phone:               tel,
 		Profile:             prof,
 		CredentialsAssigned: c.CredentialsAssigned,
+		EmailIndex:          c.EmailIndex,
 		OpenedAt:            c.At,
 	}}, nil
 }
@@ -144,4 +147,17 @@ func closeAccount(state State, c Close) ([]any, error) {
 		return nil, domain.Conflict("", "the account is already closed")
 	}
 	return []any{AccountClosed{AccountID: state.ID, Reason: reason, ClosedAt: c.At}}, nil
+}
+
+// erase is allowed in any status, closed included: a person may ask for
+// erasure at any time. Erasing twice records nothing the second time, so a
+// caller whose key deletion failed can simply erase again.
+func erase(state State, c Erase) ([]any, error) {
+	if err := at(c.At); err != nil {
+		return nil, err
+	}
+	if !state.ErasedAt.IsZero() {
+		return nil, nil
+	}
+	return []any{PersonalDataErased{AccountID: state.ID, ErasedAt: c.At}}, nil
 }

@@ -21,8 +21,18 @@ type AccountOpened struct {
 	Profile
 	// CredentialsAssigned says that a password hash was stored apart from
 	// the events; the password never appears in one.
-	CredentialsAssigned bool      `json:"credentials_assigned"`
-	OpenedAt            time.Time `json:"opened_at"`
+	CredentialsAssigned bool `json:"credentials_assigned"`
+	// EmailIndex is the email's blind index: it names the uniqueness claim
+	// without revealing the email.
+	EmailIndex string    `json:"email_index,omitempty"`
+	OpenedAt   time.Time `json:"opened_at"`
+}
+
+// PersonalDataErased records that the account's personal data was erased
+// (its data key deleted). Read models drop the personal fields they hold.
+type PersonalDataErased struct {
+	AccountID string    `json:"account_id"`
+	ErasedAt  time.Time `json:"erased_at"`
 }
 
 // AccountVerified records that a staff member verified a pending account,
@@ -92,4 +102,5 @@ func Register(reg Registrar) {
 	reg.Add("AccountClosed", 1, AccountClosed{})
 	reg.Add("PointsCredited", 1, PointsCredited{})
 	reg.Add("PointsDebited", 1, PointsDebited{})
+	reg.Add("PersonalDataErased", 1, PersonalDataErased{})
 }

@@ -33,6 +33,7 @@ func TestRegisterDeclaresEveryEvent(t *testing.T) {
 	want := []any{
 		account.AccountOpened{}, account.AccountVerified{}, account.ProfileUpdated{},
 		account.AccountClosed{}, account.PointsCredited{}, account.PointsDebited{},
+		account.PersonalDataErased{},
 	}
 	if len(reg) != len(want) {
 		t.Fatalf("registered %d types, want %d", len(reg), len(want))
@@ -53,6 +54,7 @@ func TestEventJSON(t *testing.T) {
 		opened(account.Officer), opened(account.Merchant), opened(account.Family), verified, closed, credited(5, 5),
 		account.ProfileUpdated{AccountID: "acc-1", Name: "N", Profile: profiles[account.Charity], UpdatedAt: t1},
 		account.PointsDebited{AccountID: "acc-1", Points: 2, Reason: "r", TxID: "tx", Balance: 3, DebitedAt: t2},
+		account.PersonalDataErased{AccountID: "acc-1", ErasedAt: t2},
 	}
 	for _, e := range events {
 		for _, f := range reflect.VisibleFields(reflect.TypeOf(e)) {

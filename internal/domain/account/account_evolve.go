@@ -18,6 +18,7 @@ func Evolve(state State, event any) State {
 			Phone:               e.Phone,
 			Profile:             e.Profile,
 			CredentialsAssigned: e.CredentialsAssigned,
+			EmailIndex:          e.EmailIndex,
 			OpenedAt:            e.OpenedAt,
 		}
 	case AccountVerified:
@@ -31,6 +32,8 @@ func Evolve(state State, event any) State {
 	case AccountClosed:
 		state.Status = Closed
 		state.ClosedAt = e.ClosedAt
+	case PersonalDataErased:
+		state.ErasedAt = e.ErasedAt
 	case PointsCredited:
 		state.Balance += e.Points
 	case PointsDebited:
