@@ -20,14 +20,19 @@ const (
 	Family   Kind = "family"
 )
 
-// Kinds lists every kind, in a stable order, for validation messages and
-// tests.
+// Staff is the kind of a platform operator's account: it verifies other
+// accounts and edits the rules, opens active, has no profile, and never holds
+// points. Nobody signs up as staff; operators create staff accounts.
+const Staff Kind = "staff"
+
+// Kinds lists every kind people sign up as, in a stable order, for
+// validation messages and tests.
 var Kinds = []Kind{Civilian, Officer, Merchant, Charity, Family}
 
-// Valid reports whether k is one of the five kinds.
+// Valid reports whether k is one of the five kinds or Staff.
 func (k Kind) Valid() bool {
 	switch k {
-	case Civilian, Officer, Merchant, Charity, Family:
+	case Civilian, Officer, Merchant, Charity, Family, Staff:
 		return true
 	}
 	return false

@@ -24,6 +24,9 @@ func entry(state State, points int64, reason, txID string, when time.Time) (stri
 	if err := at(when); err != nil {
 		return "", err
 	}
+	if state.Kind == Staff {
+		return "", domain.Forbidden("", "staff accounts do not hold points")
+	}
 	switch state.Status {
 	case Closed:
 		return "", domain.AccountClosed("the account is closed; it can neither earn nor spend points")

@@ -63,7 +63,6 @@ func TestOpenRejects(t *testing.T) {
 		{"id with space", account.Civilian, func(c *account.Open) { c.ID = "acc 1" }, "id"},
 		{"id too long", account.Civilian, func(c *account.Open) { c.ID = strings.Repeat("x", 101) }, "id"},
 		{"no kind", account.Civilian, func(c *account.Open) { c.Kind = "" }, "kind"},
-		{"staff is a role, not a kind", account.Civilian, func(c *account.Open) { c.Kind = "staff" }, "kind"},
 		{"no name", account.Civilian, func(c *account.Open) { c.Name = "" }, "name"},
 		{"blank name", account.Civilian, func(c *account.Open) { c.Name = "   " }, "name"},
 		{"name too long", account.Civilian, func(c *account.Open) { c.Name = strings.Repeat("é", 201) }, "name"},
