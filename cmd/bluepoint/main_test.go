@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,8 @@ func TestBinary(t *testing.T) {
 	}
 	t.Run("version", func(t *testing.T) { testVersion(t, bin) })
 	t.Run("bad flag", func(t *testing.T) { testBadFlag(t, bin) })
-	t.Run("serve sqlite", func(t *testing.T) { runServe(t, bin, "--data-dir", t.TempDir()) })
+	t.Run("serve sqlite", func(t *testing.T) { runServe(t, bin, nil, "--data-dir", t.TempDir()) })
+	t.Run("first start creates staff once", func(t *testing.T) { testFirstStaff(t, bin) })
 	t.Run("serve postgres", func(t *testing.T) { testServePostgres(t, bin) })
 }
 
@@ -73,7 +75,28 @@ func testServePostgres(t *testing.T, bin string) {
 	if !strings.Contains(out, "migrated postgres schema "+schema) {
 		t.Errorf("migrate printed %q, want it to name the schema", out)
 	}
-	runServe(t, bin, args...)
+	runServe(t, bin, nil, args...)
+}
+
+// The embedded default creates a staff account on first start and prints
+// its credentials once; an operator can add staff while the server runs.
+func testFirstStaff(t *testing.T, bin string) {
+	dir := t.TempDir()
+	first := runServe(t, bin, func() {
+		out := runToEnd(t, bin, "admin", "create-staff", "--data-dir", dir, "--email", "second@example.org", "--password", "a long enough password")
+		if !strings.Contains(out, "created staff account ") {
+			t.Errorf("create-staff while serving printed %q", out)
+		}
+	}, "--data-dir", dir)
+	if !strings.Contains(first, "email:    admin@bluepoint.localhost") || !strings.Contains(first, "password: ") {
+		t.Fatalf("first start printed %q, want the staff credentials", first)
+	}
+	if again := runServe(t, bin, nil, "--data-dir", dir); strings.Contains(again, "password") {
+		t.Fatalf("second start printed credentials again: %q", again)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "secrets", "master.key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("master key file: %v %v", info, err)
+	}
 }
 
 // runToEnd runs a command that ends by itself and returns its stdout.
@@ -91,13 +114,14 @@ func runToEnd(t *testing.T, bin string, args ...string) string {
 }
 
 // runServe starts serve on a free port, waits until it is ready, checks its
-// endpoints, stops it with SIGTERM and checks the exit code and the log.
-func runServe(t *testing.T, bin string, args ...string) {
+// endpoints, runs during (if set) while it serves, stops it with SIGTERM,
+// checks the exit code and the log, and returns what it printed on stdout.
+func runServe(t *testing.T, bin string, during func(), args ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr}, args...)...)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
+	var stderr, stdout lockedBuffer
+	cmd.Stderr, cmd.Stdout = &stderr, &stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +141,9 @@ func runServe(t *testing.T, bin string, args ...string) {
 		t.Errorf("GET /healthz = %d %q, want 200 {\"status\":\"ok\"}", status, body)
 	}
 
+	if during != nil {
+		during()
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +156,7 @@ func runServe(t *testing.T, bin string, args ...string) {
 		t.Fatalf("no exit within 20s of SIGTERM; stderr:\n%s", stderr.String())
 	}
 	checkJSONLog(t, stderr.String(), addr)
+	return stdout.String()
 }
 
 // waitReady polls url until it answers 200, the process exits, or a deadline

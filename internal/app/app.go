@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,12 +17,16 @@ import (
 
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/service"
 )
 
 // App is one running Bluepoint process.
 type App struct {
 	cfg    config.Config
 	logger *slog.Logger
+	out    io.Writer
+
+	service *service.Service
 
 	store       eventstore.Store
 	storeClosed bool
@@ -33,14 +38,17 @@ type App struct {
 
 // New checks cfg and builds the components. It opens nothing: Start does,
 // so a process that fails to start holds no resources.
-func New(cfg config.Config, logger *slog.Logger) (*App, error) {
+func New(cfg config.Config, logger *slog.Logger, opts ...Option) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if logger == nil {
 		return nil, errors.New("app: nil logger")
 	}
-	a := &App{cfg: cfg, logger: logger, failed: make(chan error, 1)}
+	a := &App{cfg: cfg, logger: logger, out: io.Discard, failed: make(chan error, 1)}
+	for _, o := range opts {
+		o(a)
+	}
 	a.server = &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           a.routes(),
@@ -60,6 +68,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.store = store
 	a.logger.Info("event store open", storeAttrs(a.cfg)...)
+	if err := a.startService(ctx); err != nil {
+		return errors.Join(err, a.closeStore())
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.cfg.Listen)
 	if err != nil {
@@ -77,6 +88,27 @@ func (a *App) serve(ln net.Listener) {
 	if err := a.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		a.failed <- fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
 	}
+}
+
+// Option changes how New builds an App.
+type Option func(*App)
+
+// WithOutput sets where the App prints what an operator must see once, such
+// as the first staff account's credentials. Default: discarded.
+func WithOutput(w io.Writer) Option { return func(a *App) { a.out = w } }
+
+func (a *App) startService(ctx context.Context) error {
+	master, err := masterKey(a.cfg, a.logger)
+	if err != nil {
+		return err
+	}
+	if a.service, err = newService(a.store, master, a.logger); err != nil {
+		return err
+	}
+	if a.cfg.UsesSQLite() {
+		return bootstrapStaff(ctx, a.service, a.out)
+	}
+	return nil
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0), or

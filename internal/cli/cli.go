@@ -43,6 +43,7 @@ type Program struct {
 type commandLine struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP server until SIGINT or SIGTERM."`
 	Migrate migrateCmd `cmd:"" help:"Create or upgrade the event store's schema, then exit."`
+	Admin   adminCmd   `cmd:"" help:"Operator commands (create-staff)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

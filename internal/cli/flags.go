@@ -24,6 +24,8 @@ type configFlags struct {
 	SQLiteSynchronous string        `name:"sqlite-synchronous" env:"BLUEPOINT_SQLITE_SYNCHRONOUS" default:"${default_sqlite_synchronous}" placeholder:"MODE" help:"SQLite synchronous pragma: ${sqlite_synchronous_modes}. Default: ${default}."`
 	LogLevel          string        `name:"log-level" env:"BLUEPOINT_LOG_LEVEL" default:"${default_log_level}" placeholder:"LEVEL" help:"Minimum log level: ${log_levels}. Default: ${default}."`
 	ShutdownTimeout   time.Duration `name:"shutdown-timeout" env:"BLUEPOINT_SHUTDOWN_TIMEOUT" default:"${default_shutdown_timeout}" placeholder:"DURATION" help:"How long a graceful shutdown waits for in-flight requests. Default: ${default}."`
+	SecretsDir        string        `name:"secrets-dir" env:"BLUEPOINT_SECRETS_DIR" placeholder:"DIR" help:"Directory of the keys created on first start (master key, encounter signing key). Default: <data-dir>/secrets."`
+	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
 }
 
 // defaultVars feeds the defaults and allowed values of package config into
@@ -53,6 +55,8 @@ func (f configFlags) config() (config.Config, error) {
 		SQLiteSynchronous: f.SQLiteSynchronous,
 		LogLevel:          f.LogLevel,
 		ShutdownTimeout:   f.ShutdownTimeout,
+		SecretsDir:        f.SecretsDir,
+		MasterKey:         f.MasterKey,
 	}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return config.Config{}, &usageError{err: fmt.Errorf("invalid configuration:\n%s", describeErrors(err))}

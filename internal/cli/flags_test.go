@@ -33,7 +33,7 @@ func clearEnv(t *testing.T) {
 	for _, name := range []string{
 		"BLUEPOINT_DATA_DIR", "BLUEPOINT_LISTEN", "BLUEPOINT_DATABASE_URL", "BLUEPOINT_DATABASE_SCHEMA",
 		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
-		"BLUEPOINT_APP_PASSWORD",
+		"BLUEPOINT_APP_PASSWORD", "BLUEPOINT_SECRETS_DIR", "BLUEPOINT_MASTER_KEY",
 	} {
 		t.Setenv(name, "") // restores the variable after the test
 		if err := os.Unsetenv(name); err != nil {
@@ -62,6 +62,8 @@ var everyField = config.Config{
 	SQLiteSynchronous: "NORMAL",
 	LogLevel:          "debug",
 	ShutdownTimeout:   3 * time.Second,
+	SecretsDir:        "/run/secrets/bp",
+	MasterKey:         "a2V5",
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -70,7 +72,7 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--data-dir", "/srv/bluepoint", "--listen", "0.0.0.0:9090",
 		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
-		"--shutdown-timeout", "3s")
+		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +91,8 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_SQLITE_SYNCHRONOUS", "NORMAL")
 	t.Setenv("BLUEPOINT_LOG_LEVEL", "debug")
 	t.Setenv("BLUEPOINT_SHUTDOWN_TIMEOUT", "3s")
+	t.Setenv("BLUEPOINT_SECRETS_DIR", "/run/secrets/bp")
+	t.Setenv("BLUEPOINT_MASTER_KEY", "a2V5")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)

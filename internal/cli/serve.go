@@ -24,7 +24,7 @@ func (c *serveCmd) Run(ctx context.Context, p *Program) error {
 		return err
 	}
 	logger := newLogger(p.Stderr, cfg)
-	a, err := app.New(cfg, logger)
+	a, err := app.New(cfg, logger, app.WithOutput(p.Stdout))
 	if err != nil {
 		return logged(logger, "build app", err)
 	}

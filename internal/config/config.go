@@ -32,6 +32,9 @@ func SQLiteSynchronousModes() []string { return []string{"FULL", "NORMAL"} }
 // LogLevels returns the accepted values of LogLevel.
 func LogLevels() []string { return []string{"debug", "info", "warn", "error"} }
 
+// SecretsDirName is the default secrets directory inside DataDir.
+const SecretsDirName = "secrets"
+
 // SQLiteFileName is the name of the embedded database file inside DataDir.
 const SQLiteFileName = "bluepoint.db"
 
@@ -69,6 +72,15 @@ type Config struct {
 	// ShutdownTimeout bounds how long a graceful shutdown waits for
 	// in-flight requests. Default: 10s.
 	ShutdownTimeout time.Duration
+
+	// SecretsDir holds the keys the service creates on first start (the
+	// master key, the encounter signing key). Default: "<DataDir>/secrets".
+	SecretsDir string
+
+	// MasterKey, base64 of 32 bytes, wraps every account's data key and keys
+	// the email blind index. Empty reads (or first creates) SecretsDir/master.key.
+	// Every process of one deployment must use the same key. Default: "".
+	MasterKey string
 }
 
 // WithDefaults returns a copy of c with every zero field set to its default.
@@ -93,6 +105,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.SecretsDir == "" {
+		c.SecretsDir = filepath.Join(c.DataDir, SecretsDirName)
 	}
 	return c
 }
@@ -129,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("ShutdownTimeout", "%s is not positive", c.ShutdownTimeout)
+	}
+	if c.SecretsDir == "" {
+		bad("SecretsDir", "must not be empty")
 	}
 	return errors.Join(errs...)
 }

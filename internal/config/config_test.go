@@ -21,6 +21,7 @@ func TestWithDefaults(t *testing.T) {
 		SQLiteSynchronous: "FULL",
 		LogLevel:          "info",
 		ShutdownTimeout:   10 * time.Second,
+		SecretsDir:        filepath.Join("./data", "secrets"),
 	}
 	if got != want {
 		t.Fatalf("WithDefaults() = %+v, want %+v", got, want)
@@ -40,6 +41,8 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		SQLiteSynchronous: "NORMAL",
 		LogLevel:          "debug",
 		ShutdownTimeout:   time.Second,
+		SecretsDir:        "/run/secrets/bp",
+		MasterKey:         "a2V5",
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)

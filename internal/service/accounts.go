@@ -269,3 +269,15 @@ func (s *Service) Account(ctx context.Context, id string) (account.State, error)
 	}
 	return state, nil
 }
+
+// EmailTaken reports whether an account holds email.
+func (s *Service) EmailTaken(ctx context.Context, email string) (bool, error) {
+	_, err := s.store.ClaimOwner(ctx, emailScope, pii.BlindIndex(s.master, emailScope, pii.NormalizeEmail(email)))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, eventstore.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("look up email: %w", err)
+}

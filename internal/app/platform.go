@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/bluepoint/bluepoint/internal/config"
+	"github.com/bluepoint/bluepoint/internal/domain"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/pii"
+	"github.com/bluepoint/bluepoint/internal/service"
+)
+
+// masterKey returns the configured master key, or reads it from the secrets
+// directory, creating it on first start.
+func masterKey(cfg config.Config, logger *slog.Logger) (pii.MasterKey, error) {
+	if cfg.MasterKey != "" {
+		k, err := pii.MasterKeyFromEnv(cfg.MasterKey)
+		if err != nil {
+			return pii.MasterKey{}, fmt.Errorf("master key: %w", err)
+		}
+		return k, nil
+	}
+	k, created, err := pii.LoadOrCreateMasterKey(cfg.SecretsDir)
+	if err != nil {
+		return pii.MasterKey{}, fmt.Errorf("master key in %s: %w", cfg.SecretsDir, err)
+	}
+	if created {
+		msg := "created a master key; back it up: without it personal data cannot be read"
+		if !cfg.UsesSQLite() {
+			msg += "; every process of this deployment must use the same key (BLUEPOINT_MASTER_KEY)"
+		}
+		logger.Warn(msg, "dir", cfg.SecretsDir)
+	}
+	return k, nil
+}
+
+// newService builds the use cases over an open store.
+func newService(store eventstore.Store, master pii.MasterKey, logger *slog.Logger) (*service.Service, error) {
+	svc, err := service.New(service.Config{Store: store, Master: master, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("build service: %w", err)
+	}
+	return svc, nil
+}
+
+// FirstStaffEmail is the email of the staff account the embedded default
+// creates on first start.
+const FirstStaffEmail = "admin@bluepoint.localhost"
+
+// bootstrapStaff gives a fresh embedded installation one staff account, so
+// the operator can sign in at once, and prints its credentials on out, once:
+// the password is random and stored only as a hash.
+func bootstrapStaff(ctx context.Context, svc *service.Service, out io.Writer) error {
+	if taken, err := svc.EmailTaken(ctx, FirstStaffEmail); err != nil || taken {
+		return err // taken: created on an earlier start
+	}
+	pw := make([]byte, 18)
+	if _, err := rand.Read(pw); err != nil {
+		return fmt.Errorf("first staff password: %w", err)
+	}
+	password := base64.RawURLEncoding.EncodeToString(pw)
+	outcome, err := svc.CreateStaff(ctx, "Bluepoint operator", FirstStaffEmail, password)
+	if de := domain.As(err); de != nil && de.Code == domain.CodeConflict {
+		return nil // another process created it a moment ago
+	}
+	if err != nil {
+		return fmt.Errorf("create the first staff account: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "\nBluepoint created a staff account (shown once, keep it safe):\n  email:    %s\n  password: %s\n  id:       %s\n\n",
+		FirstStaffEmail, password, accountID(outcome.Result.Body))
+	return err
+}
+
+func accountID(body []byte) string {
+	var ref service.AccountRef
+	if err := json.Unmarshal(body, &ref); err != nil {
+		return "?"
+	}
+	return ref.ID
+}
+
+// CreateStaffParams says which staff account CreateStaff opens.
+type CreateStaffParams struct {
+	Config   config.Config
+	Name     string
+	Email    string
+	Password string
+}
+
+// CreateStaff opens the store cfg selects (a server may be running on it)
+// and creates a staff account, returning its id.
+func CreateStaff(ctx context.Context, p CreateStaffParams, logger *slog.Logger) (string, error) {
+	store, err := openStore(ctx, p.Config)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	master, err := masterKey(p.Config, logger)
+	if err != nil {
+		return "", err
+	}
+	svc, err := newService(store, master, logger)
+	if err != nil {
+		return "", err
+	}
+	out, err := svc.CreateStaff(ctx, p.Name, p.Email, p.Password)
+	if err != nil {
+		return "", err
+	}
+	return accountID(out.Result.Body), nil
+}
