@@ -98,11 +98,8 @@ type Option func(*App)
 func WithOutput(w io.Writer) Option { return func(a *App) { a.out = w } }
 
 func (a *App) startService(ctx context.Context) error {
-	master, err := masterKey(a.cfg, a.logger)
-	if err != nil {
-		return err
-	}
-	if a.service, err = newService(a.store, master, a.logger); err != nil {
+	var err error
+	if a.service, err = newService(a.cfg, a.store, a.logger); err != nil {
 		return err
 	}
 	if a.cfg.UsesSQLite() {

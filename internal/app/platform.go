@@ -11,6 +11,7 @@ import (
 
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/domain"
+	"github.com/bluepoint/bluepoint/internal/encounter"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/service"
@@ -40,9 +41,21 @@ func masterKey(cfg config.Config, logger *slog.Logger) (pii.MasterKey, error) {
 	return k, nil
 }
 
-// newService builds the use cases over an open store.
-func newService(store eventstore.Store, master pii.MasterKey, logger *slog.Logger) (*service.Service, error) {
-	svc, err := service.New(service.Config{Store: store, Master: master, Logger: logger})
+// newService builds the use cases over an open store, with the keys from
+// the configuration and the secrets directory.
+func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger) (*service.Service, error) {
+	master, err := masterKey(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	signing, created, err := encounter.LoadOrCreateKey(cfg.SecretsDir)
+	if err != nil {
+		return nil, fmt.Errorf("encounter signing key in %s: %w", cfg.SecretsDir, err)
+	}
+	if created && !cfg.UsesSQLite() {
+		logger.Warn("created an encounter signing key; every process of this deployment must share it", "dir", cfg.SecretsDir)
+	}
+	svc, err := service.New(service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("build service: %w", err)
 	}
@@ -101,11 +114,7 @@ func CreateStaff(ctx context.Context, p CreateStaffParams, logger *slog.Logger) 
 		return "", err
 	}
 	defer store.Close()
-	master, err := masterKey(p.Config, logger)
-	if err != nil {
-		return "", err
-	}
-	svc, err := newService(store, master, logger)
+	svc, err := newService(p.Config, store, logger)
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,13 @@ import (
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/domain/product"
+	"github.com/bluepoint/bluepoint/internal/domain/rule"
+	"github.com/bluepoint/bluepoint/internal/domain/transfer"
+	"github.com/bluepoint/bluepoint/internal/encounter"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/pii"
+	"github.com/bluepoint/bluepoint/internal/rules"
 )
 
 // Config is what a Service is built from.
@@ -39,6 +45,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Pipeline tunes the command pipeline; its Seal hook is set by the service.
 	Pipeline command.Config
+	// EncounterKey signs encounter tokens. Required; every process of one
+	// deployment must share it.
+	EncounterKey ed25519.PrivateKey
+	// EncounterTTL is how long an encounter token is valid. Default 5 minutes.
+	EncounterTTL time.Duration
+	// Rules tunes the rules engine.
+	Rules rules.Config
 }
 
 // Service runs the platform's commands.
@@ -49,6 +62,8 @@ type Service struct {
 	hasher   *password.Hasher
 	codec    *codec.Registry
 	pipeline *command.Pipeline
+	rules    *rules.Engine
+	issuer   *encounter.Issuer
 	now      func() time.Time
 }
 
@@ -62,6 +77,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if len(cfg.EncounterKey) != ed25519.PrivateKeySize {
+		return nil, errors.New("service: an encounter signing key is required")
 	}
 	cipher, err := pii.NewCipher(cfg.Master, pii.VaultKeyring{Vault: cfg.Store})
 	if err != nil {
@@ -78,13 +96,17 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	return &Service{store: cfg.Store, master: cfg.Master, cipher: cipher, hasher: cfg.Hasher,
-		codec: reg, pipeline: p, now: cfg.Now}, nil
+		codec: reg, pipeline: p, now: cfg.Now, rules: rules.NewEngine(cfg.Rules),
+		issuer: &encounter.Issuer{Key: cfg.EncounterKey, TTL: cfg.EncounterTTL, Now: cfg.Now}}, nil
 }
 
 // NewCodec registers every domain event of the platform.
 func NewCodec() *codec.Registry {
 	reg := codec.NewRegistry()
 	account.Register(reg)
+	product.Register(reg)
+	transfer.Register(reg)
+	rule.Register(reg)
 	return reg
 }
 

@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,25 @@ type env struct {
 	store eventstore.Store
 	svc   *service.Service
 	staff service.Actor
+	clock *clock
+}
+
+// clock is a settable time source shared by the service and its tokens.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 // forEachStore runs fn on SQLite and, when configured, on Postgres.
@@ -38,12 +59,17 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc, err := service.New(service.Config{Store: st, Master: master,
+			_, signing, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Now().UTC()}
+			svc, err := service.New(service.Config{Store: st, Master: master, EncounterKey: signing, Now: clk.Now,
 				Hasher: password.NewHasher(fastHashes, 4), Pipeline: command.Config{MaxRetries: 50}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := &env{store: st, svc: svc}
+			e := &env{store: st, svc: svc, clock: clk}
 			out, err := svc.CreateStaff(ctxT(t), "Operator One", "ops@example.org", "staff-password")
 			if err != nil {
 				t.Fatalf("create staff: %v", err)
