@@ -114,7 +114,7 @@ func (s *Service) RecordInteraction(ctx context.Context, call Call, token string
 		// owner passes, so the pair's stream would let the pair reuse a token.
 		sess.Claim(encounterScope, claims.ID, "interaction-"+txID)
 		return reply(201, InteractionResult{ID: txID, CivilianID: civ.ID, OfficerID: off.ID,
-			Points: map[string]int64{"civilian": pricing.Points[rules.PartyCivilian], "officer": pricing.Points[rules.PartyOfficer]},
+			Points:      map[string]int64{"civilian": pricing.Points[rules.PartyCivilian], "officer": pricing.Points[rules.PartyOfficer]},
 			RuleVersion: pricing.RuleVersion})
 	}))
 	var used *eventstore.ClaimConflictError
