@@ -269,8 +269,9 @@ func TestVerifyAndAuthenticate(t *testing.T) {
 // replays, and its email can be used again.
 func TestErasure(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
-		civ := e.open(t, account.Civilian, "forget-me@example.org")
-		me := service.Call{Actor: service.Actor{ID: civ.ID, Kind: account.Civilian}}
+		civActor := e.richCivilian(t, "forget-me@example.org", 70)
+		civ := service.AccountRef{ID: civActor.ID, Kind: account.Civilian}
+		me := service.Call{Actor: civActor}
 		if _, err := e.svc.UpdateProfile(ctxT(t), me, civ.ID, "Ana P.", "+34600111222", account.Profile{}); err != nil {
 			t.Fatal(err)
 		}
@@ -278,8 +279,8 @@ func TestErasure(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs, _ := e.store.ReadStream(ctxT(t), &eventstore.ReadStreamParams{StreamID: "account-" + civ.ID})
-		if len(evs) != 3 {
-			t.Fatalf("%d events after erasure, want 3", len(evs))
+		if len(evs) != 4 { // opened, credited, profile updated, erased
+			t.Fatalf("%d events after erasure, want 4", len(evs))
 		}
 		for _, r := range evs {
 			v, err := pii.OpenValue(ctxT(t), e.svc.Cipher(), mustDecode(t, e, r))
@@ -298,7 +299,7 @@ func TestErasure(t *testing.T) {
 			}
 		}
 		state, err := e.svc.Account(ctxT(t), civ.ID)
-		if err != nil || state.Status != account.Active || state.ErasedAt.IsZero() {
+		if err != nil || state.Status != account.Active || state.ErasedAt.IsZero() || state.Balance != 70 {
 			t.Fatalf("account after erasure: %+v, %v", state, err)
 		}
 		if _, err := e.svc.EraseAccount(ctxT(t), me, civ.ID); err != nil {
