@@ -33,11 +33,25 @@ type Store interface {
 	// Idempotency returns the record stored under key, or ErrNotFound.
 	Idempotency(ctx context.Context, key string) (*IdempotencyRecord, error)
 
-	// PendingOutbox returns unsent outbox entries in commit order.
+	// PendingOutbox returns unsent outbox entries in outbox order, which is
+	// commit order within each stream.
 	PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error)
 
-	// MarkSent removes entries from the outbox once they were published.
+	// MarkSent records that entries were published. They stay (see
+	// SentOutbox) until PruneOutbox removes them.
 	MarkSent(ctx context.Context, ids []int64) error
+
+	// SentOutbox returns entries marked sent at or after since, in outbox
+	// order: what a stream engine that lost its last messages may need again.
+	SentOutbox(ctx context.Context, since time.Time, limit int) ([]OutboxEntry, error)
+
+	// PruneOutbox deletes entries sent before before, and reports how many.
+	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+
+	// TryLease takes the named lease if no one holds it: one process at a
+	// time does singleton work (the relay). ok is false when another holder
+	// has it. A lease whose holder dies is freed for another process.
+	TryLease(ctx context.Context, name string) (lease Lease, ok bool, err error)
 
 	// TraceSteps returns a trace's steps in the order they were recorded.
 	TraceSteps(ctx context.Context, traceID string) ([]TraceStep, error)
@@ -134,6 +148,13 @@ type IdempotencyRecord struct {
 type OutboxEntry struct {
 	ID    int64
 	Event Event
+}
+
+// Lease is held singleton work. Lost is closed when the store can no longer
+// guarantee the lease (its connection died): stop the work at once.
+type Lease interface {
+	Lost() <-chan struct{}
+	Release() error
 }
 
 // TraceStep is one step of a request's journey through the system.

@@ -38,7 +38,7 @@ var grants = []string{
 	`GRANT SELECT, INSERT ON %[1]s.events TO %[2]s`,
 	`REVOKE UPDATE, DELETE, TRUNCATE ON %[1]s.events FROM %[2]s`,
 	`GRANT SELECT, INSERT, UPDATE ON %[1]s.streams TO %[2]s`,
-	`GRANT SELECT, INSERT, DELETE ON %[1]s.outbox TO %[2]s`,
+	`GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.outbox TO %[2]s`,
 	`GRANT SELECT, INSERT, DELETE ON %[1]s.idempotency TO %[2]s`,
 	`GRANT SELECT, INSERT ON %[1]s.trace_steps TO %[2]s`,
 	`GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.claims TO %[2]s`,

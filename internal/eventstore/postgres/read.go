@@ -104,10 +104,29 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 		limit = eventstore.DefaultReadAllLimit
 	}
 	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
-		FROM outbox o JOIN events e ON e.global_position = o.global_position ORDER BY o.id LIMIT $1`, limit)
+		FROM outbox o JOIN events e ON e.global_position = o.global_position
+		WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read outbox: %w", err)
 	}
+	return collectOutbox(rows)
+}
+
+// SentOutbox implements eventstore.Store.
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, limit int) ([]eventstore.OutboxEntry, error) {
+	if limit <= 0 {
+		limit = eventstore.DefaultReadAllLimit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
+		FROM outbox o JOIN events e ON e.global_position = o.global_position
+		WHERE o.sent_at IS NOT NULL AND o.sent_at >= $1 ORDER BY o.id LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read sent outbox: %w", err)
+	}
+	return collectOutbox(rows)
+}
+
+func collectOutbox(rows pgx.Rows) ([]eventstore.OutboxEntry, error) {
 	defer rows.Close()
 	var out []eventstore.OutboxEntry
 	for rows.Next() {
@@ -128,10 +147,19 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, ids); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
 	}
 	return nil
+}
+
+// PruneOutbox implements eventstore.Store.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune outbox: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // TraceSteps implements eventstore.Store.

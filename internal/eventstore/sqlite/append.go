@@ -136,14 +136,29 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	now := micros(time.Now())
 	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`, now, id); err != nil {
 				return fmt.Errorf("sqlite: mark outbox row %d sent: %w", id, err)
 			}
 		}
 		return nil
 	})
+}
+
+// PruneOutbox implements eventstore.Store.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`, micros(before))
+		if err != nil {
+			return fmt.Errorf("sqlite: prune outbox: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 type querier interface {

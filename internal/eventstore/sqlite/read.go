@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -92,10 +93,30 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 		`SELECT o.id, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version,
 		        e.data, e.metadata, e.recorded_at
 		 FROM outbox o JOIN events e ON e.global_position = o.global_position
-		 ORDER BY o.id LIMIT ?`, limit)
+		 WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read outbox: %w", err)
 	}
+	return scanOutbox(rows)
+}
+
+// SentOutbox implements eventstore.Store.
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, limit int) ([]eventstore.OutboxEntry, error) {
+	if limit <= 0 {
+		limit = eventstore.DefaultReadAllLimit
+	}
+	rows, err := s.readDB.QueryContext(ctx,
+		`SELECT o.id, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version,
+		        e.data, e.metadata, e.recorded_at
+		 FROM outbox o JOIN events e ON e.global_position = o.global_position
+		 WHERE o.sent_at IS NOT NULL AND o.sent_at >= ? ORDER BY o.id LIMIT ?`, micros(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read sent outbox: %w", err)
+	}
+	return scanOutbox(rows)
+}
+
+func scanOutbox(rows *sql.Rows) ([]eventstore.OutboxEntry, error) {
 	defer rows.Close()
 	var out []eventstore.OutboxEntry
 	for rows.Next() {

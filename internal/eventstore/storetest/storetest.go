@@ -58,6 +58,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Credentials", testCredentials},
 		{"DataKeys", testDataKeys},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })

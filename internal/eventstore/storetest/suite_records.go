@@ -74,6 +74,58 @@ func testOutbox(t *testing.T, h Harness) {
 	if len(limited) != 1 {
 		t.Fatalf("limit 0 should mean the default batch, got %d rows", len(limited))
 	}
+	// Sent rows stay readable, in order, until pruned.
+	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 100)
+	if err != nil || len(sent) != 2 || sent[0].Event.ID != want[0].ID || sent[1].Event.ID != want[1].ID {
+		t.Fatalf("sent outbox %+v, %v", sent, err)
+	}
+	if later, _ := s.SentOutbox(ctxT(t), time.Now().Add(time.Minute), 100); len(later) != 0 {
+		t.Fatalf("rows sent before since were returned: %d", len(later))
+	}
+	if err := s.MarkSent(ctxT(t), []int64{pending[0].ID}); err != nil {
+		t.Fatalf("marking a sent row again: %v", err)
+	}
+	if n, err := s.PruneOutbox(ctxT(t), time.Now().Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("prune of nothing old: %d, %v", n, err)
+	}
+	if n, err := s.PruneOutbox(ctxT(t), time.Now().Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v; want the 2 sent rows", n, err)
+	}
+	if rest, _ := s.PendingOutbox(ctxT(t), 100); len(rest) != 1 {
+		t.Fatalf("prune removed unsent rows: %d left", len(rest))
+	}
+}
+
+func testLeases(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	a, ok, err := s.TryLease(ctxT(t), "relay")
+	if err != nil || !ok {
+		t.Fatalf("first lease: %v %v", ok, err)
+	}
+	if _, ok, err := s.TryLease(ctxT(t), "relay"); err != nil || ok {
+		t.Fatalf("a second holder got the lease: %v %v", ok, err)
+	}
+	other, ok, err := s.TryLease(ctxT(t), "projector.accounts")
+	if err != nil || !ok {
+		t.Fatalf("another name is independent: %v %v", ok, err)
+	}
+	defer other.Release()
+	select {
+	case <-a.Lost():
+		t.Fatal("a held lease reports lost")
+	default:
+	}
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := s.TryLease(ctxT(t), "relay")
+	if err != nil || !ok {
+		t.Fatalf("lease after release: %v %v", ok, err)
+	}
+	b.Release()
+	if _, _, err := s.TryLease(ctxT(t), ""); err == nil {
+		t.Fatal("an empty lease name must be refused")
+	}
 }
 
 func testTraceSteps(t *testing.T, h Harness) {
