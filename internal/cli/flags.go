@@ -25,6 +25,9 @@ type configFlags struct {
 	LogLevel          string        `name:"log-level" env:"BLUEPOINT_LOG_LEVEL" default:"${default_log_level}" placeholder:"LEVEL" help:"Minimum log level: ${log_levels}. Default: ${default}."`
 	ShutdownTimeout   time.Duration `name:"shutdown-timeout" env:"BLUEPOINT_SHUTDOWN_TIMEOUT" default:"${default_shutdown_timeout}" placeholder:"DURATION" help:"How long a graceful shutdown waits for in-flight requests. Default: ${default}."`
 	SecretsDir        string        `name:"secrets-dir" env:"BLUEPOINT_SECRETS_DIR" placeholder:"DIR" help:"Directory of the keys created on first start (master key, encounter signing key). Default: <data-dir>/secrets."`
+	NATSURL           string        `name:"nats-url" env:"BLUEPOINT_NATS_URL" placeholder:"URL" help:"nats:// URL(s) of an external NATS JetStream server or cluster. Default: empty, an embedded server with its store in <data-dir>/nats."`
+	NATSListen        string        `name:"nats-listen" env:"BLUEPOINT_NATS_LISTEN" placeholder:"HOST:PORT" help:"Let the embedded NATS server accept clients on this address. Default: empty, no port."`
+	SinksFile         string        `name:"config" env:"BLUEPOINT_CONFIG" placeholder:"FILE" help:"bluepoint.yaml declaring sinks and automations. Default: empty, none."`
 	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
 }
 
@@ -56,6 +59,9 @@ func (f configFlags) config() (config.Config, error) {
 		LogLevel:          f.LogLevel,
 		ShutdownTimeout:   f.ShutdownTimeout,
 		SecretsDir:        f.SecretsDir,
+		NATSURL:           f.NATSURL,
+		NATSListen:        f.NATSListen,
+		SinksFile:         f.SinksFile,
 		MasterKey:         f.MasterKey,
 	}.WithDefaults()
 	if err := cfg.Validate(); err != nil {

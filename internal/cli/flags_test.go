@@ -34,6 +34,7 @@ func clearEnv(t *testing.T) {
 		"BLUEPOINT_DATA_DIR", "BLUEPOINT_LISTEN", "BLUEPOINT_DATABASE_URL", "BLUEPOINT_DATABASE_SCHEMA",
 		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
 		"BLUEPOINT_APP_PASSWORD", "BLUEPOINT_SECRETS_DIR", "BLUEPOINT_MASTER_KEY",
+		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG",
 	} {
 		t.Setenv(name, "") // restores the variable after the test
 		if err := os.Unsetenv(name); err != nil {
@@ -64,6 +65,9 @@ var everyField = config.Config{
 	ShutdownTimeout:   3 * time.Second,
 	SecretsDir:        "/run/secrets/bp",
 	MasterKey:         "a2V5",
+	NATSURL:           "nats://n1:4222,nats://n2:4222",
+	NATSListen:        "127.0.0.1:4333",
+	SinksFile:         "/etc/bluepoint.yaml",
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -72,7 +76,8 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--data-dir", "/srv/bluepoint", "--listen", "0.0.0.0:9090",
 		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
-		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5")
+		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
+		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +98,9 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("BLUEPOINT_SECRETS_DIR", "/run/secrets/bp")
 	t.Setenv("BLUEPOINT_MASTER_KEY", "a2V5")
+	t.Setenv("BLUEPOINT_NATS_URL", "nats://n1:4222,nats://n2:4222")
+	t.Setenv("BLUEPOINT_NATS_LISTEN", "127.0.0.1:4333")
+	t.Setenv("BLUEPOINT_CONFIG", "/etc/bluepoint.yaml")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)

@@ -77,6 +77,21 @@ type Config struct {
 	// master key, the encounter signing key). Default: "<DataDir>/secrets".
 	SecretsDir string
 
+	// NATSURL selects the stream engine: empty starts an embedded NATS
+	// JetStream server in-process (store under DataDir/nats); otherwise a
+	// nats:// URL (or several, comma-separated) of an external server or
+	// cluster. Default: "".
+	NATSURL string
+
+	// NATSListen makes the embedded NATS server accept clients on
+	// host:port. Empty: no port, in-process connections only. Ignored with
+	// NATSURL. Default: "".
+	NATSListen string
+
+	// SinksFile is the path of bluepoint.yaml, which declares sinks and
+	// automations. Empty: none. Default: "".
+	SinksFile string
+
 	// MasterKey, base64 of 32 bytes, wraps every account's data key and keys
 	// the email blind index. Empty reads (or first creates) SecretsDir/master.key.
 	// Every process of one deployment must use the same key. Default: "".
@@ -148,6 +163,17 @@ func (c Config) Validate() error {
 	if c.SecretsDir == "" {
 		bad("SecretsDir", "must not be empty")
 	}
+	for _, u := range strings.Split(c.NATSURL, ",") {
+		if c.NATSURL != "" && !strings.HasPrefix(strings.TrimSpace(u), "nats://") && !strings.HasPrefix(strings.TrimSpace(u), "tls://") {
+			bad("NATSURL", "must be empty (embedded) or nats:// or tls:// URLs")
+			break
+		}
+	}
+	if c.NATSListen != "" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			bad("NATSListen", "%q is not host:port (%v)", c.NATSListen, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -162,6 +188,9 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // UsesSQLite reports whether c selects the embedded SQLite store.
 func (c Config) UsesSQLite() bool { return c.DatabaseURL == "" }
+
+// NATSStoreDir is where the embedded NATS server keeps its streams.
+func (c Config) NATSStoreDir() string { return filepath.Join(c.DataDir, "nats") }
 
 // SQLitePath is the path of the embedded database file.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, SQLiteFileName) }

@@ -43,6 +43,9 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		ShutdownTimeout:   time.Second,
 		SecretsDir:        "/run/secrets/bp",
 		MasterKey:         "a2V5",
+		NATSURL:           "nats://n:4222",
+		NATSListen:        "127.0.0.1:4333",
+		SinksFile:         "b.yaml",
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)
@@ -73,6 +76,10 @@ func TestValidate(t *testing.T) {
 		{"zero shutdown timeout", func(c *config.Config) { c.ShutdownTimeout = 0 }, []string{"ShutdownTimeout"}},
 		{"negative shutdown timeout", func(c *config.Config) { c.ShutdownTimeout = -time.Second }, []string{"ShutdownTimeout"}},
 		{"several at once", func(c *config.Config) { c.LogLevel = "x"; c.Listen = "x" }, []string{"Listen", "LogLevel"}},
+		{"nats cluster", func(c *config.Config) { c.NATSURL = "nats://a:4222, nats://b:4222" }, nil},
+		{"nats url of another scheme", func(c *config.Config) { c.NATSURL = "http://a:4222" }, []string{"NATSURL"}},
+		{"nats listen without port", func(c *config.Config) { c.NATSListen = "localhost" }, []string{"NATSListen"}},
+		{"empty secrets dir", func(c *config.Config) { c.SecretsDir = "" }, []string{"SecretsDir"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
