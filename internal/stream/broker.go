@@ -158,6 +158,20 @@ func (b *Broker) subjectPrefix(stream string) string {
 // JetStream returns the JetStream context, for what this package does not wrap.
 func (b *Broker) JetStream() jetstream.JetStream { return b.js }
 
+// ClientURL returns the URL other processes connect to: the embedded
+// server's listening address, Config.URL for an external server, or "" for
+// an embedded server without a port.
+func (b *Broker) ClientURL() string {
+	switch {
+	case b.srv == nil:
+		return b.cfg.URL
+	case b.cfg.Listen == "":
+		return ""
+	default:
+		return b.srv.ClientURL()
+	}
+}
+
 // Conn returns the NATS connection.
 func (b *Broker) Conn() *nats.Conn { return b.nc }
 

@@ -139,3 +139,20 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("external config: %v", err)
 	}
 }
+
+func TestEmbeddedListens(t *testing.T) {
+	b := openBroker(t, Config{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	url := b.ClientURL()
+	if url == "" {
+		t.Fatal("no client URL")
+	}
+	client := openBroker(t, Config{URL: url})
+	e := newEvent(t, "account", "AccountOpened", 1)
+	publish(t, client, e)
+	if id, ok, err := b.LastEventID(testCtx(t), Users); err != nil || !ok || id != e.ID {
+		t.Errorf("LastEventID = %v, %v, %v; want %v", id, ok, err, e.ID)
+	}
+	if u := openBroker(t, Config{StoreDir: t.TempDir()}).ClientURL(); u != "" {
+		t.Errorf("ClientURL without Listen = %q", u)
+	}
+}

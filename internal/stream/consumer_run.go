@@ -16,6 +16,13 @@ import (
 // context is ending: a message half parked would be handled again.
 const deadLetterTimeout = 10 * time.Second
 
+// nextWait bounds one wait for a message. The iterator asks the server for
+// more only when Next is called; if a reply overtakes the bookkeeping of the
+// request that fetched it (an in-process server answers that fast), a Next
+// that waited forever would never ask again. Returning now and then makes it
+// ask.
+const nextWait = 250 * time.Millisecond
+
 // start runs a reader that fetches a stream's messages and Concurrency
 // workers that handle them. With one worker, the unbuffered hand-over keeps
 // the stream's order.
@@ -42,9 +49,12 @@ func (c *Consumer) start(stream string, it jetstream.MessagesContext) {
 func (c *Consumer) read(it jetstream.MessagesContext, work chan<- jetstream.Msg) {
 	pause := 50 * time.Millisecond
 	for {
-		msg, err := it.Next()
+		msg, err := it.Next(jetstream.NextMaxWait(nextWait))
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 			return
+		}
+		if errors.Is(err, nats.ErrTimeout) {
+			continue
 		}
 		if err != nil {
 			// A missed heartbeat or a lost connection: the iterator recovers on

@@ -157,3 +157,27 @@ func TestConsumerConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestConsumerStopsWithContext(t *testing.T) {
+	b := openBroker(t, Config{StoreDir: t.TempDir()})
+	ctx, cancel := context.WithCancel(testCtx(t))
+	var rec recorder
+	c, err := b.Consume(ctx, ConsumerConfig{Name: "cancelled", Streams: []string{Users}}, rec.handler)
+	if err != nil {
+		t.Fatalf("Consume: %v", err)
+	}
+	cancel()
+	select {
+	case <-c.done:
+	case <-testCtx(t).Done():
+		t.Fatal("consumer did not stop when its context ended")
+	}
+	publish(t, b, newEvent(t, "account", "AccountOpened", 1))
+	eventually(t, "the event waiting", func() bool {
+		lag, err := c.Lag(testCtx(t))
+		return err == nil && lag[Users] == 1
+	})
+	if n := rec.len(); n != 0 {
+		t.Errorf("a stopped consumer handled %d events", n)
+	}
+}
