@@ -1,0 +1,312 @@
+// Package outbox is the relay from the event store's outbox to the stream
+// engine. An append writes one outbox row per event in its transaction; the
+// relay publishes those rows in order, with the event id as the message id
+// (so a re-publish is dropped as a duplicate), then marks them sent.
+//
+// One relay is active per database at a time: it holds a lease, and another
+// process takes over when the holder dies. JetStream acknowledges a publish
+// before it syncs to disk, so on taking the lease the relay compares each
+// stream's last message with the recently sent rows and publishes again
+// whatever an unclean stop lost.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Publisher is the stream engine as the relay sees it.
+type Publisher interface {
+	// Publish sends one event; a duplicate (same event id) is not an error.
+	Publish(ctx context.Context, e eventstore.Event) (stream string, err error)
+	// LastEventID returns the id of a stream's last message.
+	LastEventID(ctx context.Context, stream string) (uuid.UUID, bool, error)
+	// StreamOf names the stream an event goes to (false: none).
+	StreamOf(e eventstore.Event) (string, bool)
+	// Streams lists every stream the relay publishes to.
+	Streams() []string
+}
+
+// Config tunes a Relay. The zero value works: WithDefaults fills it.
+type Config struct {
+	// BatchSize is how many outbox rows one round publishes. Default 500.
+	BatchSize int
+	// PollInterval is how often the relay looks at the outbox without a
+	// commit signal (signals from other processes can be missed). Default 1s.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the wait after a failed publish.
+	// Defaults 100ms and 5s.
+	MinBackoff, MaxBackoff time.Duration
+	// Retain is how long sent rows are kept for re-publishing after an
+	// unclean stop of the stream engine; it must exceed the engine's sync
+	// interval (JetStream: 2 minutes) and stay within its duplicate window.
+	// Default 5 minutes.
+	Retain time.Duration
+	// LeaseName names the lease that makes the relay a singleton. Default
+	// "outbox-relay".
+	LeaseName string
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.Retain <= 0 {
+		c.Retain = 5 * time.Minute
+	}
+	if c.LeaseName == "" {
+		c.LeaseName = "outbox-relay"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Relay publishes the outbox. Start it once; Stop it once.
+type Relay struct {
+	store  eventstore.Store
+	pub    Publisher
+	cfg    Config
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	active bool
+}
+
+// New returns a relay over store and pub.
+func New(store eventstore.Store, pub Publisher, cfg Config) *Relay {
+	return &Relay{store: store, pub: pub, cfg: cfg.WithDefaults()}
+}
+
+// Start runs the relay in the background until Stop.
+func (r *Relay) Start(ctx context.Context) error {
+	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		r.run(ctx)
+	}()
+	return nil
+}
+
+// Stop ends the relay and waits for it (or for ctx).
+func (r *Relay) Stop(ctx context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop outbox relay: %w", ctx.Err())
+	}
+}
+
+// Active reports whether this relay holds the lease.
+func (r *Relay) Active() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
+}
+
+func (r *Relay) setActive(v bool) {
+	r.mu.Lock()
+	r.active = v
+	r.mu.Unlock()
+}
+
+// run waits for the lease, relays while it holds it, and starts over when
+// the lease is lost.
+func (r *Relay) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		lease, ok, err := r.store.TryLease(ctx, r.cfg.LeaseName)
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("outbox relay: take the lease", "err", err)
+		}
+		if !ok {
+			if !sleep(ctx, r.cfg.PollInterval) {
+				return
+			}
+			continue
+		}
+		r.setActive(true)
+		r.cfg.Logger.Info("outbox relay active")
+		r.lead(ctx, lease)
+		r.setActive(false)
+		if err := lease.Release(); err != nil {
+			r.cfg.Logger.Warn("outbox relay: release the lease", "err", err)
+		}
+	}
+}
+
+// lead relays while the lease holds.
+func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			r.cfg.Logger.Warn("outbox relay: lease lost; stepping down")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	signal, unsubscribe := r.store.Subscribe()
+	defer unsubscribe()
+	backoff := r.cfg.MinBackoff
+	recovered := false
+	lastPrune := time.Time{}
+	for ctx.Err() == nil {
+		var err error
+		if !recovered {
+			err = r.Recover(ctx)
+			recovered = err == nil
+		}
+		n := 0
+		if err == nil {
+			n, err = r.RelayOnce(ctx)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.cfg.Logger.Warn("outbox relay: will retry", "err", err, "backoff", backoff.String())
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, r.cfg.MaxBackoff)
+			continue
+		}
+		backoff = r.cfg.MinBackoff
+		if time.Since(lastPrune) > time.Minute {
+			if _, err := r.store.PruneOutbox(ctx, time.Now().Add(-r.cfg.Retain)); err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Warn("outbox relay: prune", "err", err)
+			}
+			lastPrune = time.Now()
+		}
+		if n == r.cfg.BatchSize {
+			continue // more is waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-signal:
+		case <-time.After(r.cfg.PollInterval):
+		}
+	}
+}
+
+// RelayOnce publishes one batch of pending rows in order and marks them
+// sent. It stops at the first failure: later rows wait, so each stream
+// keeps its order.
+func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
+	pending, err := r.store.PendingOutbox(ctx, r.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	ids := make([]int64, 0, len(pending))
+	var steps []eventstore.TraceStep
+	var pubErr error
+	for _, p := range pending {
+		stream, err := r.pub.Publish(ctx, p.Event)
+		if err != nil {
+			pubErr = fmt.Errorf("publish %s %s: %w", p.Event.Type, p.Event.ID, err)
+			break
+		}
+		ids = append(ids, p.ID)
+		if tid := p.Event.Metadata.TraceID; tid != "" {
+			steps = append(steps, eventstore.TraceStep{TraceID: tid, Step: "relay", Status: "published",
+				Detail: fmt.Sprintf("%s to stream %s", p.Event.Type, stream)})
+		}
+	}
+	if len(ids) > 0 {
+		if err := r.store.MarkSent(ctx, ids); err != nil {
+			// Published but not marked: the next round publishes again and
+			// the stream drops the duplicates.
+			return 0, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
+		}
+		if len(steps) > 0 {
+			if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
+				r.cfg.Logger.Warn("outbox relay: record trace steps", "err", err)
+			}
+		}
+	}
+	return len(ids), pubErr
+}
+
+// Recover publishes again the recently sent rows that each stream lacks:
+// those after the stream's last message, in outbox order. A stream whose
+// last message is not among them (empty, or older) gets all of them; the
+// duplicate window drops what it already holds.
+func (r *Relay) Recover(ctx context.Context) error {
+	sent, err := r.store.SentOutbox(ctx, time.Now().Add(-r.cfg.Retain), 100_000)
+	if err != nil {
+		return fmt.Errorf("read sent outbox: %w", err)
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	for _, stream := range r.pub.Streams() {
+		last, ok, err := r.pub.LastEventID(ctx, stream)
+		if err != nil {
+			return fmt.Errorf("last message of %s: %w", stream, err)
+		}
+		var mine []eventstore.OutboxEntry
+		for _, e := range sent {
+			if s, _ := r.pub.StreamOf(e.Event); s == stream {
+				mine = append(mine, e)
+			}
+		}
+		from := 0
+		if ok {
+			for i, e := range mine {
+				if e.Event.ID == last {
+					from = i + 1
+				}
+			}
+		}
+		for _, e := range mine[from:] {
+			if _, err := r.pub.Publish(ctx, e.Event); err != nil {
+				return fmt.Errorf("re-publish %s: %w", e.Event.ID, err)
+			}
+		}
+		if n := len(mine) - from; n > 0 {
+			r.cfg.Logger.Info("outbox relay: re-published events the stream lacked", "stream", stream, "events", n)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
