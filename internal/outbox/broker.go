@@ -24,7 +24,9 @@ func (p BrokerPublisher) LastEventID(ctx context.Context, name string) (uuid.UUI
 }
 
 // StreamOf implements Publisher.
-func (p BrokerPublisher) StreamOf(e eventstore.Event) (string, bool) { return stream.StreamFor(e.Category()) }
+func (p BrokerPublisher) StreamOf(e eventstore.Event) (string, bool) {
+	return stream.StreamFor(e.Category())
+}
 
 // Streams implements Publisher.
 func (p BrokerPublisher) Streams() []string {
