@@ -14,6 +14,10 @@ type Metadata struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	CausationID   string `json:"causation_id,omitempty"`
 	ActorID       string `json:"actor_id,omitempty"`
+	// Depth counts the automations that led to this event: 0 for a person's
+	// request, n+1 for a command an automation ran on an event of depth n.
+	// It bounds chains of automations triggering each other.
+	Depth int `json:"depth,omitempty"`
 }
 
 // EventData is an event about to be appended. The store assigns the stream

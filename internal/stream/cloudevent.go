@@ -24,6 +24,7 @@ const (
 	extGlobalPosition = "globalposition"
 	extTxID           = "txid"
 	extSchemaVersion  = "schemaversion"
+	extDepth          = "depth"
 )
 
 // contentType is the only data content type events have.
@@ -74,6 +75,9 @@ func Encode(e eventstore.Event, source string) ([]byte, error) {
 		schema = 1
 	}
 	ce.SetExtension(extSchemaVersion, int32(schema))
+	if e.Metadata.Depth > 0 {
+		ce.SetExtension(extDepth, int32(e.Metadata.Depth))
+	}
 	if err := ce.Validate(); err != nil {
 		return nil, fmt.Errorf("stream: encode event %s: %w", e.ID, err)
 	}
@@ -132,6 +136,7 @@ func Decode(body []byte) (eventstore.Event, error) {
 	e.Position.Global = ext.int(extGlobalPosition)
 	e.Position.TxID = uint64(ext.int(extTxID))
 	e.SchemaVersion = int(ext.int(extSchemaVersion))
+	e.Metadata.Depth = int(ext.int(extDepth))
 	if ext.err != nil {
 		return eventstore.Event{}, fmt.Errorf("stream: decode event %s: %w", id, ext.err)
 	}

@@ -58,6 +58,7 @@ func TestEncodeIsStructuredCloudEvent(t *testing.T) {
 		"globalposition":  `"1001"`,
 		"txid":            `"77"`,
 		"schemaversion":   `2`,
+		"depth":           `2`,
 	}
 	for k, v := range want {
 		if string(m[k]) != v {

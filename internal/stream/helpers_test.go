@@ -87,6 +87,7 @@ func newEvent(t *testing.T, category, typ string, version int64) eventstore.Even
 			CorrelationID: "corr-1",
 			CausationID:   uuid.NewString(),
 			ActorID:       "account-42",
+			Depth:         2,
 		},
 		RecordedAt: time.Date(2026, 3, 1, 12, 30, 45, 123456789, time.UTC),
 	}
