@@ -148,6 +148,8 @@ type Call struct {
 	TraceID        string
 	// CausationID is the event that caused this call (automations).
 	CausationID string
+	// Depth is how many automations led to this call (see Metadata.Depth).
+	Depth int
 }
 
 func (c Call) request(name string, h func(context.Context, *command.Session) (command.Result, error)) *command.Request {
@@ -156,7 +158,7 @@ func (c Call) request(name string, h func(context.Context, *command.Session) (co
 		IdempotencyKey: c.IdempotencyKey,
 		Fingerprint:    c.Fingerprint,
 		Meta: eventstore.Metadata{TraceID: c.TraceID, CorrelationID: c.TraceID,
-			CausationID: c.CausationID, ActorID: c.Actor.ID},
+			CausationID: c.CausationID, ActorID: c.Actor.ID, Depth: c.Depth},
 		Handle: h,
 	}
 }
