@@ -18,6 +18,8 @@ import (
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/sinkconfig"
+	"github.com/bluepoint/bluepoint/internal/stream"
 )
 
 // App is one running Bluepoint process.
@@ -27,6 +29,10 @@ type App struct {
 	out    io.Writer
 
 	service *service.Service
+	broker  *stream.Broker
+	sinks   *sinkconfig.File
+	// stops holds the started components, stopped in reverse order.
+	stops []stopper
 
 	store       eventstore.Store
 	storeClosed bool
@@ -71,10 +77,13 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startService(ctx); err != nil {
 		return errors.Join(err, a.closeStore())
 	}
+	if err := a.startStreams(ctx); err != nil {
+		return errors.Join(err, a.stopComponents(ctx), a.closeStore())
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.cfg.Listen)
 	if err != nil {
-		return errors.Join(fmt.Errorf("listen on %s: %w", a.cfg.Listen, err), a.closeStore())
+		return errors.Join(fmt.Errorf("listen on %s: %w", a.cfg.Listen, err), a.stopComponents(ctx), a.closeStore())
 	}
 	a.listener = ln
 	a.served.Add(1)
@@ -134,6 +143,7 @@ func (a *App) Stop(ctx context.Context) error {
 		}
 		a.served.Wait()
 	}
+	errs = append(errs, a.stopComponents(ctx))
 	errs = append(errs, a.closeStore())
 	a.logger.Info("stopped")
 	return errors.Join(errs...)
