@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -38,6 +39,7 @@ func TestBinary(t *testing.T) {
 	t.Run("bad flag", func(t *testing.T) { testBadFlag(t, bin) })
 	t.Run("serve sqlite", func(t *testing.T) { runServe(t, bin, nil, "--data-dir", t.TempDir()) })
 	t.Run("first start creates staff once", func(t *testing.T) { testFirstStaff(t, bin) })
+	t.Run("archive and dead letters", func(t *testing.T) { testArchiveCLI(t, bin) })
 	t.Run("serve postgres", func(t *testing.T) { testServePostgres(t, bin) })
 }
 
@@ -283,4 +285,39 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// serve archives what happens while it runs (here: staff accounts created
+// beside it); after it stops, archive verify finds the archive complete and
+// the dead-letter stream is empty.
+func testArchiveCLI(t *testing.T, bin string) {
+	dir := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "bluepoint.yaml")
+	yaml := "version: 1\nsinks:\n  - name: lake\n    type: archive\n    url: file://" + filepath.Join(dir, "archive") +
+		"\n    batch: {max_events: 10, max_age: 100ms}\n"
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runServe(t, bin, func() {
+		for i := 0; i < 3; i++ {
+			runToEnd(t, bin, "admin", "create-staff", "--data-dir", dir, "--email", fmt.Sprintf("ops%d@example.org", i), "--password", "a long enough password")
+		}
+		// The serve process relays and archives; poll verify until it agrees.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			cmd := exec.Command(bin, "archive", "verify", "--data-dir", dir, "--config", conf, "--sink", "lake")
+			out, err := cmd.Output()
+			if err == nil && strings.Contains(string(out), "store events: 4") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("archive verify never passed: %v\n%s", err, out)
+			}
+			time.Sleep(50 * time.Millisecond) // polling with a deadline
+		}
+	}, "--data-dir", dir, "--config", conf)
+	out := runToEnd(t, bin, "dlq", "list", "--data-dir", dir)
+	if !strings.Contains(out, "no dead letters") {
+		t.Fatalf("dlq list printed %q", out)
+	}
 }

@@ -44,6 +44,8 @@ type commandLine struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP server until SIGINT or SIGTERM."`
 	Migrate migrateCmd `cmd:"" help:"Create or upgrade the event store's schema, then exit."`
 	Admin   adminCmd   `cmd:"" help:"Operator commands (create-staff)."`
+	DLQ     dlqCmd     `cmd:"" name:"dlq" help:"Inspect and redrive the dead-letter stream."`
+	Archive archiveCmd `cmd:"" help:"Archive commands (verify)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -77,4 +78,20 @@ func isEventStream(s string) bool {
 		}
 	}
 	return false
+}
+
+// EventStreams lists the four event streams.
+func EventStreams() []string { return slices.Clone(eventStreams) }
+
+// Categories returns the event-store categories whose events go to stream,
+// sorted: what a reader of the store must select to see that stream's events.
+func Categories(stream string) []string {
+	var out []string
+	for cat, s := range categoryStreams {
+		if s == stream {
+			out = append(out, cat)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/app"
+)
+
+// dlqCmd groups the dead-letter commands.
+type dlqCmd struct {
+	List    dlqListCmd    `cmd:"" help:"List events that a sink or automation gave up on."`
+	Redrive dlqRedriveCmd `cmd:"" help:"Deliver parked events again to the consumer that parked them."`
+}
+
+type dlqListCmd struct {
+	configFlags
+	Consumer string `name:"consumer" placeholder:"NAME" help:"Only this consumer's (for example sink-archive). Default: all."`
+	Limit    int    `name:"limit" default:"100" help:"At most this many. Default: ${default}."`
+}
+
+// Run prints the dead letters as a table.
+func (c *dlqListCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	dls, err := app.DeadLetters(ctx, cfg, c.Consumer, c.Limit)
+	if err != nil {
+		return fmt.Errorf("dlq list: %w", err)
+	}
+	if len(dls) == 0 {
+		_, err := fmt.Fprintln(p.Stdout, "no dead letters")
+		return err
+	}
+	tw := tabwriter.NewWriter(p.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tCONSUMER\tSTREAM\tTYPE\tEVENT\tATTEMPTS\tAT\tERROR")
+	for _, d := range dls {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Sequence, d.Consumer, d.Stream, d.Event.Type, d.Event.ID,
+			d.Attempts, d.At.UTC().Format(time.RFC3339), oneLine(d.Error, 80))
+	}
+	return tw.Flush()
+}
+
+type dlqRedriveCmd struct {
+	configFlags
+	Sequences []uint64 `arg:"" name:"seq" help:"Sequence numbers from dlq list."`
+}
+
+// Run redrives the given dead letters.
+func (c *dlqRedriveCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	if err := app.Redrive(ctx, cfg, c.Sequences); err != nil {
+		return fmt.Errorf("dlq redrive: %w", err)
+	}
+	_, err = fmt.Fprintf(p.Stdout, "redriven: %d\n", len(c.Sequences))
+	return err
+}
+
+// archiveCmd groups the archive commands.
+type archiveCmd struct {
+	Verify archiveVerifyCmd `cmd:"" help:"Check that an archive sink holds every event of the store, once."`
+}
+
+type archiveVerifyCmd struct {
+	configFlags
+	Sink string `name:"sink" required:"" placeholder:"NAME" help:"The archive sink of bluepoint.yaml (--config) to check."`
+}
+
+// Run verifies and prints the report; a bad archive exits non-zero.
+func (c *archiveVerifyCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	rep, err := app.VerifyArchive(ctx, app.VerifyArchiveParams{Config: cfg, Sink: c.Sink, Progress: progress(p.Stderr, "reading archive objects")})
+	if err != nil {
+		return fmt.Errorf("archive verify: %w", err)
+	}
+	fmt.Fprintf(p.Stdout, "store events: %d\narchived events: %d\nmissing: %d\nduplicates: %d\nmismatched: %d\nunknown: %d\n",
+		rep.StoreEvents, rep.ArchivedEvents, rep.MissingCount, rep.DuplicateCount, rep.MismatchCount, rep.UnknownCount)
+	for _, id := range rep.Missing {
+		fmt.Fprintf(p.Stdout, "missing %s\n", id)
+	}
+	for _, id := range rep.Duplicates {
+		fmt.Fprintf(p.Stdout, "duplicate %s\n", id)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("archive verify: the archive of sink %s does not match the store", c.Sink)
+	}
+	_, err = fmt.Fprintln(p.Stdout, "ok")
+	return err
+}
+
+// progress returns a callback drawing "label: done/total" on w in place,
+// finishing the line when done reaches total.
+func progress(w io.Writer, label string) func(done, total int) {
+	return func(done, total int) {
+		fmt.Fprintf(w, "\r%s: %d/%d", label, done, total)
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
