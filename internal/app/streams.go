@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/bluepoint/bluepoint/internal/automation"
 	"github.com/bluepoint/bluepoint/internal/outbox"
 	"github.com/bluepoint/bluepoint/internal/sink"
 	"github.com/bluepoint/bluepoint/internal/sinkconfig"
@@ -22,8 +23,8 @@ type stopFunc func(ctx context.Context) error
 func (f stopFunc) Stop(ctx context.Context) error { return f(ctx) }
 
 // startStreams starts the stream engine (embedded or external), the outbox
-// relay and the sinks of bluepoint.yaml, in that order; Stop stops them in
-// reverse.
+// relay, and the sinks and automations of bluepoint.yaml, in that order;
+// Stop stops them in reverse.
 func (a *App) startStreams(ctx context.Context) error {
 	var sinks *sinkconfig.File
 	if a.cfg.SinksFile != "" {
@@ -66,6 +67,18 @@ func (a *App) startStreams(ctx context.Context) error {
 		}
 		a.stops = append(a.stops, r)
 		a.logger.Info("sinks started", "count", len(sinks.Sinks), "file", a.cfg.SinksFile)
+	}
+	if sinks != nil && len(sinks.Automations) > 0 {
+		r, err := automation.New(automation.Config{Broker: broker, Store: a.store, Commands: a.service,
+			Automations: sinks.Automations, Logger: a.logger})
+		if err != nil {
+			return err
+		}
+		if err := r.Start(ctx); err != nil {
+			return err
+		}
+		a.stops = append(a.stops, r)
+		a.logger.Info("automations started", "count", len(sinks.Automations), "file", a.cfg.SinksFile)
 	}
 	a.sinks = sinks
 	return nil

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/archive"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/sinkconfig"
 )
 
 // A command travels the whole way: appended with its outbox row, relayed to
@@ -22,7 +24,19 @@ func TestCommandReachesTheArchive(t *testing.T) {
 	cfg := sqliteConfig(t)
 	archiveDir := filepath.Join(t.TempDir(), "archive")
 	cfg.SinksFile = filepath.Join(t.TempDir(), "bluepoint.yaml")
-	yaml := fmt.Sprintf("version: 1\nsinks:\n  - name: lake\n    type: archive\n    url: file://%s\n    batch: {max_events: 5, max_age: 100ms}\n", archiveDir)
+	yaml := fmt.Sprintf(`version: 1
+sinks:
+  - name: lake
+    type: archive
+    url: file://%s
+    batch: {max_events: 5, max_age: 100ms}
+automations:
+  - name: welcome
+    on: [AccountOpened]
+    condition: 'event.data.kind == "civilian"'
+    action:
+      command: {name: GrantBonus, args: {account: '{{ event.data.account_id }}', points: 5, reason: welcome}}
+`, archiveDir)
 	if err := os.WriteFile(cfg.SinksFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +51,12 @@ func TestCommandReachesTheArchive(t *testing.T) {
 	if _, err := os.Stat(cfg.NATSStoreDir()); err != nil {
 		t.Fatalf("the embedded stream engine keeps no store under the data dir: %v", err)
 	}
-	_, err = a.service.OpenAccount(t.Context(), service.Call{TraceID: "tr-e2e"}, service.OpenAccount{
+	out, err := a.service.OpenAccount(t.Context(), service.Call{TraceID: "tr-e2e"}, service.OpenAccount{
 		Kind: account.Civilian, Name: "Ana", Email: "ana@example.org", Password: "long enough pw"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ana := accountID(out.Result.Body)
 	bucket, err := archive.Open(t.Context(), "file://"+archiveDir)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +65,9 @@ func TestCommandReachesTheArchive(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rep, err := archive.Verify(t.Context(), bucket, a.store, archive.VerifyOptions{})
-		if err == nil && rep.OK() && rep.StoreEvents >= 2 { // the first staff account and Ana
+		st, _ := a.service.Account(t.Context(), ana)
+		// The first staff account, Ana, and her welcome bonus.
+		if err == nil && rep.OK() && rep.StoreEvents >= 3 && st.Balance == 5 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -62,10 +79,27 @@ func TestCommandReachesTheArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"command.OpenAccount applied", "relay published", "sink.lake delivered"}
-	for i, w := range want {
-		if i >= len(steps) || steps[i].Step+" "+steps[i].Status != w {
-			t.Fatalf("trace %+v, want %v", steps, want)
+	var got []string
+	for _, st := range steps {
+		got = append(got, st.Step+" "+st.Status)
+	}
+	for _, w := range []string{"command.OpenAccount applied", "relay published", "sink.lake delivered",
+		"command.GrantBonus applied", "automation.welcome applied"} {
+		if !slices.Contains(got, w) {
+			t.Fatalf("trace %v lacks %q", got, w)
+		}
+	}
+}
+
+// The example bluepoint.yaml names only commands automations can run.
+func TestExampleConfigNamesRealCommands(t *testing.T) {
+	f, err := sinkconfig.Load(filepath.Join("..", "..", "bluepoint.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range f.Automations {
+		if c := a.Action.Command; c != nil && !slices.Contains(service.CommandNames(), c.Name) {
+			t.Errorf("automation %s runs %q; automations may run %v", a.Name, c.Name, service.CommandNames())
 		}
 	}
 }

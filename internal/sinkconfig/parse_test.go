@@ -50,13 +50,13 @@ func TestExampleFileLoads(t *testing.T) {
 		t.Errorf("webhook sink = %+v", w)
 	}
 	cmd := f.Automations[0].Action.Command
-	if cmd == nil || cmd.Name != "CreditBonus" {
+	if cmd == nil || cmd.Name != "GrantBonus" {
 		t.Fatalf("first automation's command = %+v", cmd)
 	}
 	wantArgs := map[string]Arg{
 		"account": {Expr: "event.data.to"},
 		"points":  {Value: int64(10)},
-		"reason":  {Value: "first donation"},
+		"reason":  {Value: "generous donation"},
 	}
 	if !reflect.DeepEqual(cmd.Args, wantArgs) {
 		t.Errorf("args = %#v, want %#v", cmd.Args, wantArgs)
