@@ -27,6 +27,7 @@ type configFlags struct {
 	SecretsDir        string        `name:"secrets-dir" env:"BLUEPOINT_SECRETS_DIR" placeholder:"DIR" help:"Directory of the keys created on first start (master key, encounter signing key). Default: <data-dir>/secrets."`
 	NATSURL           string        `name:"nats-url" env:"BLUEPOINT_NATS_URL" placeholder:"URL" help:"nats:// URL(s) of an external NATS JetStream server or cluster. Default: empty, an embedded server with its store in <data-dir>/nats."`
 	NATSListen        string        `name:"nats-listen" env:"BLUEPOINT_NATS_LISTEN" placeholder:"HOST:PORT" help:"Let the embedded NATS server accept clients on this address. Default: empty, no port."`
+	StreamMaxAge      time.Duration `name:"stream-max-age" env:"BLUEPOINT_STREAM_MAX_AGE" placeholder:"DURATION" help:"How long the streams keep events. Default: 0, forever, so any consumer can replay from the start."`
 	SinksFile         string        `name:"config" env:"BLUEPOINT_CONFIG" placeholder:"FILE" help:"bluepoint.yaml declaring sinks and automations. Default: empty, none."`
 	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
 }
@@ -62,6 +63,7 @@ func (f configFlags) config() (config.Config, error) {
 		NATSURL:           f.NATSURL,
 		NATSListen:        f.NATSListen,
 		SinksFile:         f.SinksFile,
+		StreamMaxAge:      f.StreamMaxAge,
 		MasterKey:         f.MasterKey,
 	}.WithDefaults()
 	if err := cfg.Validate(); err != nil {

@@ -34,7 +34,7 @@ func clearEnv(t *testing.T) {
 		"BLUEPOINT_DATA_DIR", "BLUEPOINT_LISTEN", "BLUEPOINT_DATABASE_URL", "BLUEPOINT_DATABASE_SCHEMA",
 		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
 		"BLUEPOINT_APP_PASSWORD", "BLUEPOINT_SECRETS_DIR", "BLUEPOINT_MASTER_KEY",
-		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG",
+		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG", "BLUEPOINT_STREAM_MAX_AGE",
 	} {
 		t.Setenv(name, "") // restores the variable after the test
 		if err := os.Unsetenv(name); err != nil {
@@ -68,6 +68,7 @@ var everyField = config.Config{
 	NATSURL:           "nats://n1:4222,nats://n2:4222",
 	NATSListen:        "127.0.0.1:4333",
 	SinksFile:         "/etc/bluepoint.yaml",
+	StreamMaxAge:      720 * time.Hour,
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -77,7 +78,7 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
 		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
-		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml")
+		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +102,7 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_NATS_URL", "nats://n1:4222,nats://n2:4222")
 	t.Setenv("BLUEPOINT_NATS_LISTEN", "127.0.0.1:4333")
 	t.Setenv("BLUEPOINT_CONFIG", "/etc/bluepoint.yaml")
+	t.Setenv("BLUEPOINT_STREAM_MAX_AGE", "720h")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)

@@ -88,6 +88,10 @@ type Config struct {
 	// NATSURL. Default: "".
 	NATSListen string
 
+	// StreamMaxAge is how long the streams keep events. Zero keeps
+	// everything, so any consumer can replay from the start. Default: 0.
+	StreamMaxAge time.Duration
+
 	// SinksFile is the path of bluepoint.yaml, which declares sinks and
 	// automations. Empty: none. Default: "".
 	SinksFile string
@@ -168,6 +172,9 @@ func (c Config) Validate() error {
 			bad("NATSURL", "must be empty (embedded) or nats:// or tls:// URLs")
 			break
 		}
+	}
+	if c.StreamMaxAge < 0 {
+		bad("StreamMaxAge", "%s is negative", c.StreamMaxAge)
 	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {

@@ -46,6 +46,7 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		NATSURL:           "nats://n:4222",
 		NATSListen:        "127.0.0.1:4333",
 		SinksFile:         "b.yaml",
+		StreamMaxAge:      time.Hour,
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)
@@ -80,6 +81,7 @@ func TestValidate(t *testing.T) {
 		{"nats url of another scheme", func(c *config.Config) { c.NATSURL = "http://a:4222" }, []string{"NATSURL"}},
 		{"nats listen without port", func(c *config.Config) { c.NATSListen = "localhost" }, []string{"NATSListen"}},
 		{"empty secrets dir", func(c *config.Config) { c.SecretsDir = "" }, []string{"SecretsDir"}},
+		{"negative stream age", func(c *config.Config) { c.StreamMaxAge = -time.Hour }, []string{"StreamMaxAge"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
