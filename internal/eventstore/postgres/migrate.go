@@ -79,8 +79,23 @@ func Migrate(ctx context.Context, p MigrateParams) error {
 			return fmt.Errorf("postgres: grant to %s: %w", p.AppRole, err)
 		}
 	}
+	// Read models live in a schema of their own where the application role
+	// may create tables: projections build and swap generations of their
+	// tables, while the event tables stay out of its reach.
+	read := pgx.Identifier{ReadSchema(p.Schema)}.Sanitize()
+	for _, stmt := range []string{
+		`CREATE SCHEMA IF NOT EXISTS ` + read,
+		`GRANT USAGE, CREATE ON SCHEMA ` + read + ` TO ` + role,
+	} {
+		if _, err := pool.Exec(ctx, stmt); err != nil && !isCode(err, "42P06") {
+			return fmt.Errorf("postgres: read schema: %w", err)
+		}
+	}
 	return nil
 }
+
+// ReadSchema names the schema of the read models beside schema.
+func ReadSchema(schema string) string { return schema + "_read" }
 
 func gooseUp(ctx context.Context, pool *pgxpool.Pool) error {
 	sub, err := fs.Sub(migrations, "migrations")

@@ -56,7 +56,7 @@ func NewSchema(t testing.TB, url string) string {
 	return schema
 }
 
-// DropSchema removes a test schema as the owner.
+// DropSchema removes a test schema, and its read schema, as the owner.
 func DropSchema(t testing.TB, url, schema string) {
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
@@ -64,7 +64,9 @@ func DropSchema(t testing.TB, url, schema string) {
 		return
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
+	for _, s := range []string{schema, postgres.ReadSchema(schema)} {
+		if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{s}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", s, err)
+		}
 	}
 }

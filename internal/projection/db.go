@@ -1,0 +1,122 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// DB is the read database: where read models live. On SQLite it is a file
+// of its own, so event appends and projection writes do not queue behind
+// one writer; on Postgres it is a schema (by default in the event store's
+// database).
+type DB struct {
+	// Write applies events and rebuilds: one connection on SQLite.
+	Write *sql.DB
+	// Read serves queries.
+	Read    *sql.DB
+	Dialect Dialect
+}
+
+// OpenSQLite opens (creating) the read database file.
+func OpenSQLite(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("read database: %w", err)
+	}
+	dsn := func(extra ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "busy_timeout(5000)")
+		// Read models are rebuilt from the events, so a lost last commit is
+		// re-applied from the stream: NORMAL is durable enough.
+		q.Add("_pragma", "synchronous(NORMAL)")
+		for _, e := range extra {
+			q.Add("_pragma", e)
+		}
+		return "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
+	}
+	w, err := sql.Open("sqlite", dsn())
+	if err != nil {
+		return nil, fmt.Errorf("read database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn("query_only(ON)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("read database: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{Write: w, Read: r, Dialect: SQLite}, nil
+}
+
+// OpenPostgres opens the read database: the schema on the database at
+// dbURL, created if the user may. Every connection switches to role (when
+// set and not already the user), like the event store's.
+func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("read database: parse URL: %w", err)
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		if role == "" {
+			return nil
+		}
+		var current string
+		if err := c.QueryRow(ctx, `SELECT current_user`).Scan(&current); err != nil {
+			return err
+		}
+		if current == role {
+			return nil
+		}
+		_, err := c.Exec(ctx, `SET ROLE `+pgx.Identifier{role}.Sanitize())
+		return err
+	}))
+	db.SetMaxOpenConns(10)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read database: %w", err)
+	}
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read database: %w", err)
+	}
+	if !exists {
+		db.Close()
+		return nil, fmt.Errorf("read database: schema %q does not exist: run `bluepoint migrate`", schema)
+	}
+	return &DB{Write: db, Read: db, Dialect: Postgres}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if db.Read == db.Write {
+		return db.Write.Close()
+	}
+	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+// inTx runs fn in a write transaction.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("read database: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // the first error is the one to report
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("read database: commit: %w", err)
+	}
+	return nil
+}

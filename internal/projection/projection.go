@@ -1,0 +1,151 @@
+// Package projection runs read models: each projection consumes its streams
+// through a durable consumer and applies every event in one SQL transaction
+// that also records how far it got, so a redelivered event has no second
+// effect.
+//
+// How far a projection got is kept per event-store stream (the last applied
+// stream version), not per message: that makes "already applied" exact for
+// a redelivery, and for the live consumer meeting events a rebuild already
+// applied.
+//
+// A projection's tables come in generations. Readers query views named after
+// the logical tables; a rebuild fills generation n+1 from the event store's
+// global log while reads are served from generation n, then swaps the views
+// in one transaction.
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Projection is one read model.
+type Projection interface {
+	// Name identifies the projection ([a-z][a-z0-9_]*), in table names and
+	// in its consumer's name.
+	Name() string
+	// Categories are the event-store stream categories it reads.
+	Categories() []string
+	// Tables are its logical tables; readers query views of these names.
+	Tables() []string
+	// Create returns the statements creating its tables, with every table
+	// written {name} (a logical name in braces), and their indexes.
+	Create(d Dialect) []string
+	// Apply applies one event. It runs in the transaction that records the
+	// event as applied. Events of categories it does not read never come.
+	Apply(ctx context.Context, tx *Tx, e eventstore.Event) error
+}
+
+// Dialect is the read database's SQL dialect.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+var tableRef = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+// expand replaces {table} with its physical name and, on Postgres, ? with
+// $1, $2, ...: projections write one SQL text for both dialects where they
+// can.
+func expand(d Dialect, tables map[string]string, query string) (string, error) {
+	var missing string
+	query = tableRef.ReplaceAllStringFunc(query, func(m string) string {
+		name := m[1 : len(m)-1]
+		phys, ok := tables[name]
+		if !ok {
+			missing = name
+			return m
+		}
+		return phys
+	})
+	if missing != "" {
+		return "", fmt.Errorf("projection: unknown table {%s}", missing)
+	}
+	if d != Postgres {
+		return query, nil
+	}
+	return Rebind(query), nil
+}
+
+// Rebind turns ? placeholders into $1, $2, ... (for Postgres), leaving
+// quoted text alone.
+func Rebind(query string) string {
+	var b strings.Builder
+	n, quoted := 0, false
+	for _, r := range query {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+			b.WriteRune(r)
+		case r == '?' && !quoted:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Tx is the transaction a projection applies an event in. Its Exec and
+// Query take {table} references and ? placeholders.
+type Tx struct {
+	tx      *sql.Tx
+	dialect Dialect
+	tables  map[string]string
+}
+
+// Dialect tells which SQL the read database speaks.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// Exec runs a statement.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	q, err := expand(t.dialect, t.tables, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	return res, nil
+}
+
+// Get runs a query and scans its first row into dest; sql.ErrNoRows when
+// there is none.
+func (t *Tx) Get(ctx context.Context, query string, args []any, dest ...any) error {
+	q, err := expand(t.dialect, t.tables, query)
+	if err != nil {
+		return err
+	}
+	return t.tx.QueryRowContext(ctx, q, args...).Scan(dest...)
+}
+
+// Query runs a query returning rows.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, err := expand(t.dialect, t.tables, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	return rows, nil
+}

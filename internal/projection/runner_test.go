@@ -1,0 +1,204 @@
+package projection_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
+	"github.com/bluepoint/bluepoint/internal/outbox"
+	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/stream"
+	"github.com/bluepoint/bluepoint/internal/testenv"
+)
+
+// counts is a test read model: how many events of each type, and the sum of
+// their "n", so any double application shows.
+type counts struct{}
+
+func (counts) Name() string         { return "counts" }
+func (counts) Categories() []string { return []string{"account"} }
+func (counts) Tables() []string     { return []string{"event_counts"} }
+func (counts) Create(projection.Dialect) []string {
+	return []string{`CREATE TABLE {event_counts} (type TEXT PRIMARY KEY, events BIGINT NOT NULL, total BIGINT NOT NULL)`}
+}
+func (counts) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
+	var d struct{ N int64 }
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO {event_counts} (type, events, total) VALUES (?, 1, ?)
+		ON CONFLICT (type) DO UPDATE SET events = {event_counts}.events + 1, total = {event_counts}.total + excluded.total`, e.Type, d.N)
+	return err
+}
+
+type world struct {
+	store  eventstore.Store
+	broker *stream.Broker
+	db     *projection.DB
+	runner *projection.Runner
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func forEachDB(t *testing.T, fn func(t *testing.T, w *world)) {
+	t.Run("sqlite", func(t *testing.T) {
+		s := storetest.OpenSQLite(t, storetest.Options{})
+		db, err := projection.OpenSQLite(filepath.Join(t.TempDir(), "read.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, newWorld(t, s, db))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := testenv.Postgres(t)
+		schema := storetest.NewSchema(t, url)
+		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		db, err := projection.OpenPostgres(ctxT(t), url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, newWorld(t, s, db))
+	})
+}
+
+func newWorld(t *testing.T, s eventstore.Store, db *projection.DB) *world {
+	b, err := stream.Open(ctxT(t), stream.Config{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	relay := outbox.New(s, outbox.BrokerPublisher{Broker: b}, outbox.Config{PollInterval: 50 * time.Millisecond})
+	if err := relay.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Stop(context.Background()) })
+	r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: s, Broker: b, Projections: []projection.Projection{counts{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{store: s, broker: b, db: db, runner: r}
+}
+
+// appendN appends n events of type typ with n=1 each; other categories are
+// mixed in and must be ignored.
+func (w *world) appendN(t *testing.T, typ string, n int) []eventstore.Event {
+	var out []eventstore.Event
+	for i := 0; i < n; i++ {
+		res, err := w.store.Append(ctxT(t), &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
+			{StreamID: "account-" + uuid.NewString(), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: typ, Data: json.RawMessage(`{"n":1}`)}}},
+			{StreamID: "product-" + uuid.NewString(), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: "Ignored", Data: json.RawMessage(`{"n":100}`)}}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Events[0])
+	}
+	return out
+}
+
+func (w *world) count(t *testing.T, typ string) (events, total int64) {
+	q := projection.Rebind(`SELECT events, total FROM event_counts WHERE type = ?`)
+	_ = w.db.Read.QueryRowContext(ctxT(t), q, typ).Scan(&events, &total)
+	return
+}
+
+func (w *world) waitFor(t *testing.T, typ string, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		events, total := w.count(t, typ)
+		if events == want && total == want {
+			return
+		}
+		if events > want || total != events {
+			t.Fatalf("%s: %d events, total %d; want %d once each", typ, events, total, want)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d events applied", typ, events, want)
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a deadline
+	}
+}
+
+func TestLiveEventsApplyOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, w *world) {
+		if err := w.runner.Start(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		defer w.runner.Stop(context.Background())
+		evs := w.appendN(t, "Opened", 40)
+		w.waitFor(t, "Opened", 40)
+		// Every event delivered a second time has no second effect.
+		for _, e := range evs {
+			if err := w.runner.Apply(ctxT(t), "counts", e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if events, _ := w.count(t, "Opened"); events != 40 {
+			t.Fatalf("redelivery changed the count to %d", events)
+		}
+		st, err := w.runner.Status(ctxT(t))
+		if err != nil || len(st) != 1 || st[0].Streams != 40 || st[0].Position == 0 || st[0].Generation != 1 {
+			t.Fatalf("status %+v, %v", st, err)
+		}
+	})
+}
+
+// A rebuild while events keep coming ends with the same read model, built
+// from the global log, on a new generation.
+func TestRebuildWhileLive(t *testing.T) {
+	forEachDB(t, func(t *testing.T, w *world) {
+		if err := w.runner.Start(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		defer w.runner.Stop(context.Background())
+		w.appendN(t, "Opened", 30)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.appendN(t, "Opened", 30)
+		}()
+		var seen []int
+		if err := w.runner.Rebuild(ctxT(t), "counts", func(n int) { seen = append(seen, n) }); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		w.waitFor(t, "Opened", 60)
+		st, _ := w.runner.Status(ctxT(t))
+		if st[0].Generation != 2 || len(seen) == 0 {
+			t.Fatalf("after rebuild: %+v, progress %v", st, seen)
+		}
+		var n int
+		q := `SELECT COUNT(*) FROM counts_event_counts_g1`
+		if err := w.db.Read.QueryRowContext(ctxT(t), q).Scan(&n); err == nil {
+			t.Fatal("the old generation's table is still there")
+		}
+		if err := w.runner.Rebuild(ctxT(t), "nope", nil); err == nil {
+			t.Fatal("rebuilding an unknown projection must fail")
+		}
+	})
+}
