@@ -108,7 +108,9 @@ func (r *Runner) Start(ctx context.Context) error {
 			continue
 		}
 		c, err := r.broker.Consume(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
-			func(ctx context.Context, e eventstore.Event, _ stream.Delivery) error { return r.Apply(ctx, p.Name(), e) })
+			func(ctx context.Context, e eventstore.Event, _ stream.Delivery) error {
+				return r.Apply(ctx, p.Name(), e)
+			})
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
