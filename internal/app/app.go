@@ -17,6 +17,7 @@ import (
 
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/service"
 	"github.com/bluepoint/bluepoint/internal/sinkconfig"
 	"github.com/bluepoint/bluepoint/internal/stream"
@@ -28,9 +29,11 @@ type App struct {
 	logger *slog.Logger
 	out    io.Writer
 
-	service *service.Service
-	broker  *stream.Broker
-	sinks   *sinkconfig.File
+	service     *service.Service
+	broker      *stream.Broker
+	readDB      *projection.DB
+	projections *projection.Runner
+	sinks       *sinkconfig.File
 	// stops holds the started components, stopped in reverse order.
 	stops []stopper
 

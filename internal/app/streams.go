@@ -57,6 +57,10 @@ func (a *App) startStreams(ctx context.Context) error {
 	}
 	a.stops = append(a.stops, relay)
 
+	if err := a.startProjections(ctx); err != nil {
+		return err
+	}
+
 	if sinks != nil && len(sinks.Sinks) > 0 {
 		r, err := sink.New(ctx, sink.Config{Broker: broker, Store: a.store, Sinks: sinks.Sinks, Logger: a.logger})
 		if err != nil {

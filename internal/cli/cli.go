@@ -46,6 +46,7 @@ type commandLine struct {
 	Admin   adminCmd   `cmd:"" help:"Operator commands (create-staff)."`
 	DLQ     dlqCmd     `cmd:"" name:"dlq" help:"Inspect and redrive the dead-letter stream."`
 	Archive archiveCmd `cmd:"" help:"Archive commands (verify)."`
+	Replay  replayCmd  `cmd:"" help:"Rebuild a read model from the event store, then swap it in."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -25,6 +25,7 @@ type configFlags struct {
 	LogLevel          string        `name:"log-level" env:"BLUEPOINT_LOG_LEVEL" default:"${default_log_level}" placeholder:"LEVEL" help:"Minimum log level: ${log_levels}. Default: ${default}."`
 	ShutdownTimeout   time.Duration `name:"shutdown-timeout" env:"BLUEPOINT_SHUTDOWN_TIMEOUT" default:"${default_shutdown_timeout}" placeholder:"DURATION" help:"How long a graceful shutdown waits for in-flight requests. Default: ${default}."`
 	SecretsDir        string        `name:"secrets-dir" env:"BLUEPOINT_SECRETS_DIR" placeholder:"DIR" help:"Directory of the keys created on first start (master key, encounter signing key). Default: <data-dir>/secrets."`
+	ReadDatabaseURL   string        `name:"read-database-url" env:"BLUEPOINT_READ_DATABASE_URL" placeholder:"URL" help:"postgres:// URL of a database for the read models. Default: empty, beside the events (<data-dir>/readmodels.db, or the schema <database-schema>_read)."`
 	NATSURL           string        `name:"nats-url" env:"BLUEPOINT_NATS_URL" placeholder:"URL" help:"nats:// URL(s) of an external NATS JetStream server or cluster. Default: empty, an embedded server with its store in <data-dir>/nats."`
 	NATSListen        string        `name:"nats-listen" env:"BLUEPOINT_NATS_LISTEN" placeholder:"HOST:PORT" help:"Let the embedded NATS server accept clients on this address. Default: empty, no port."`
 	StreamMaxAge      time.Duration `name:"stream-max-age" env:"BLUEPOINT_STREAM_MAX_AGE" placeholder:"DURATION" help:"How long the streams keep events. Default: 0, forever, so any consumer can replay from the start."`
@@ -61,6 +62,7 @@ func (f configFlags) config() (config.Config, error) {
 		ShutdownTimeout:   f.ShutdownTimeout,
 		SecretsDir:        f.SecretsDir,
 		NATSURL:           f.NATSURL,
+		ReadDatabaseURL:   f.ReadDatabaseURL,
 		NATSListen:        f.NATSListen,
 		SinksFile:         f.SinksFile,
 		StreamMaxAge:      f.StreamMaxAge,

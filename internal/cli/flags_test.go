@@ -34,7 +34,7 @@ func clearEnv(t *testing.T) {
 		"BLUEPOINT_DATA_DIR", "BLUEPOINT_LISTEN", "BLUEPOINT_DATABASE_URL", "BLUEPOINT_DATABASE_SCHEMA",
 		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
 		"BLUEPOINT_APP_PASSWORD", "BLUEPOINT_SECRETS_DIR", "BLUEPOINT_MASTER_KEY",
-		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG", "BLUEPOINT_STREAM_MAX_AGE",
+		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG", "BLUEPOINT_STREAM_MAX_AGE", "BLUEPOINT_READ_DATABASE_URL",
 	} {
 		t.Setenv(name, "") // restores the variable after the test
 		if err := os.Unsetenv(name); err != nil {
@@ -69,6 +69,7 @@ var everyField = config.Config{
 	NATSListen:        "127.0.0.1:4333",
 	SinksFile:         "/etc/bluepoint.yaml",
 	StreamMaxAge:      720 * time.Hour,
+	ReadDatabaseURL:   "postgres://u@read:5432/bp",
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -78,7 +79,7 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
 		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
-		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h")
+		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h", "--read-database-url", "postgres://u@read:5432/bp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +104,7 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_NATS_LISTEN", "127.0.0.1:4333")
 	t.Setenv("BLUEPOINT_CONFIG", "/etc/bluepoint.yaml")
 	t.Setenv("BLUEPOINT_STREAM_MAX_AGE", "720h")
+	t.Setenv("BLUEPOINT_READ_DATABASE_URL", "postgres://u@read:5432/bp")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)

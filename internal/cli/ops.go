@@ -117,3 +117,30 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
+
+// replayCmd rebuilds one read model.
+type replayCmd struct {
+	configFlags
+	Projection string `name:"projection" required:"" placeholder:"NAME" help:"The read model to rebuild."`
+}
+
+// Run rebuilds the projection with a progress count on Stderr.
+func (c *replayCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	applied := 0
+	err = app.Replay(ctx, app.ReplayParams{Config: cfg, Projection: c.Projection, Progress: func(n int) {
+		applied = n
+		fmt.Fprintf(p.Stderr, "\rreplaying %s: %d events", c.Projection, n)
+	}}, newLogger(p.Stderr, cfg))
+	if applied > 0 {
+		fmt.Fprintln(p.Stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	_, err = fmt.Fprintf(p.Stdout, "rebuilt %s from %d events\n", c.Projection, applied)
+	return err
+}

@@ -77,6 +77,13 @@ type Config struct {
 	// master key, the encounter signing key). Default: "<DataDir>/secrets".
 	SecretsDir string
 
+	// ReadDatabaseURL is where read models live. Empty: beside the events —
+	// a separate SQLite file <DataDir>/readmodels.db with the embedded store
+	// (so appends and projection writes do not queue behind one writer), or
+	// the schema <DatabaseSchema>_read in the event store's Postgres.
+	// Otherwise a postgres:// URL of another database. Default: "".
+	ReadDatabaseURL string
+
 	// NATSURL selects the stream engine: empty starts an embedded NATS
 	// JetStream server in-process (store under DataDir/nats); otherwise a
 	// nats:// URL (or several, comma-separated) of an external server or
@@ -173,6 +180,9 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	if c.ReadDatabaseURL != "" && !IsPostgresURL(c.ReadDatabaseURL) {
+		bad("ReadDatabaseURL", "must be empty (beside the events) or start with postgres:// or postgresql://")
+	}
 	if c.StreamMaxAge < 0 {
 		bad("StreamMaxAge", "%s is negative", c.StreamMaxAge)
 	}
@@ -195,6 +205,9 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // UsesSQLite reports whether c selects the embedded SQLite store.
 func (c Config) UsesSQLite() bool { return c.DatabaseURL == "" }
+
+// ReadModelsPath is the SQLite file of the read models (embedded default).
+func (c Config) ReadModelsPath() string { return filepath.Join(c.DataDir, "readmodels.db") }
 
 // NATSStoreDir is where the embedded NATS server keeps its streams.
 func (c Config) NATSStoreDir() string { return filepath.Join(c.DataDir, "nats") }

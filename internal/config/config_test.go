@@ -47,6 +47,7 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		NATSListen:        "127.0.0.1:4333",
 		SinksFile:         "b.yaml",
 		StreamMaxAge:      time.Hour,
+		ReadDatabaseURL:   "postgres://r/db",
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)
@@ -81,6 +82,7 @@ func TestValidate(t *testing.T) {
 		{"nats url of another scheme", func(c *config.Config) { c.NATSURL = "http://a:4222" }, []string{"NATSURL"}},
 		{"nats listen without port", func(c *config.Config) { c.NATSListen = "localhost" }, []string{"NATSListen"}},
 		{"empty secrets dir", func(c *config.Config) { c.SecretsDir = "" }, []string{"SecretsDir"}},
+		{"read database of another kind", func(c *config.Config) { c.ReadDatabaseURL = "mysql://r/db" }, []string{"ReadDatabaseURL"}},
 		{"negative stream age", func(c *config.Config) { c.StreamMaxAge = -time.Hour }, []string{"StreamMaxAge"}},
 	}
 	for _, tt := range tests {

@@ -85,6 +85,9 @@ func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) 
 		db.Close()
 		return nil, fmt.Errorf("read database: %w", err)
 	}
+	// A user that may create it does (a separate read database); the
+	// application role cannot, and finds it made by `bluepoint migrate`.
+	_, _ = db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize())
 	var exists bool
 	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
 		db.Close()
