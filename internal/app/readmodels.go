@@ -9,11 +9,12 @@ import (
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 )
 
 // readModels are the projections every process keeps up to date.
 func readModels() []projection.Projection {
-	return []projection.Projection{}
+	return []projection.Projection{users.Projection{}}
 }
 
 // openReadDB opens the read database cfg selects.
