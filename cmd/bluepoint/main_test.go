@@ -320,4 +320,13 @@ func testArchiveCLI(t *testing.T, bin string) {
 	if !strings.Contains(out, "no dead letters") {
 		t.Fatalf("dlq list printed %q", out)
 	}
+	if out := runToEnd(t, bin, "replay", "--data-dir", dir, "--projection", "users"); !strings.Contains(out, "rebuilt users from 4 events") {
+		t.Fatalf("replay printed %q", out)
+	}
+	csv := filepath.Join(t.TempDir(), "features.csv")
+	runToEnd(t, bin, "export", "features", "--data-dir", dir, "--format", "csv", "--out", csv)
+	data, err := os.ReadFile(csv)
+	if err != nil || strings.Count(string(data), "\n") != 5 { // header and 4 staff accounts
+		t.Fatalf("export wrote %q, %v", data, err)
+	}
 }

@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 )
 
 // readModels are the projections every process keeps up to date.
 func readModels() []projection.Projection {
-	return []projection.Projection{users.Projection{}}
+	return []projection.Projection{users.Projection{}, features.New()}
 }
 
 // openReadDB opens the read database cfg selects.
@@ -79,4 +81,23 @@ func Replay(ctx context.Context, p ReplayParams, logger *slog.Logger) error {
 		return fmt.Errorf("replay %s: %w", p.Projection, err)
 	}
 	return nil
+}
+
+// ExportFeaturesParams says what to export.
+type ExportFeaturesParams struct {
+	Config config.Config
+	Format string
+	Out    io.Writer
+	// Progress is called with the rows written so far.
+	Progress func(rows int)
+}
+
+// ExportFeatures streams the per-account features data set.
+func ExportFeatures(ctx context.Context, p ExportFeaturesParams) (int, error) {
+	db, err := openReadDB(ctx, p.Config)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return features.Export(ctx, db, p.Format, p.Out, p.Progress)
 }

@@ -47,6 +47,7 @@ type commandLine struct {
 	DLQ     dlqCmd     `cmd:"" name:"dlq" help:"Inspect and redrive the dead-letter stream."`
 	Archive archiveCmd `cmd:"" help:"Archive commands (verify)."`
 	Replay  replayCmd  `cmd:"" help:"Rebuild a read model from the event store, then swap it in."`
+	Export  exportCmd  `cmd:"" help:"Export data sets (features)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -144,3 +144,37 @@ func (c *replayCmd) Run(ctx context.Context, p *Program) error {
 	_, err = fmt.Fprintf(p.Stdout, "rebuilt %s from %d events\n", c.Projection, applied)
 	return err
 }
+
+// exportCmd groups the data set exports.
+type exportCmd struct {
+	Features exportFeaturesCmd `cmd:"" help:"Export the per-account features (ratings and ML data) as CSV or Parquet."`
+}
+
+type exportFeaturesCmd struct {
+	configFlags
+	Format string `name:"format" enum:"csv,parquet" default:"csv" help:"csv or parquet. Default: ${default}."`
+	Out    string `name:"out" required:"" type:"path" placeholder:"FILE" help:"The file to write ('-' for standard output)."`
+}
+
+// Run writes the export to a temporary file and renames it into place, so
+// a failed export never leaves a truncated file behind.
+func (c *exportFeaturesCmd) Run(ctx context.Context, p *Program) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	out, finish, err := createAtomic(c.Out, p.Stdout)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	n, err := app.ExportFeatures(ctx, app.ExportFeaturesParams{Config: cfg, Format: c.Format, Out: out,
+		Progress: func(rows int) { fmt.Fprintf(p.Stderr, "\rexporting features: %d rows", rows) }})
+	fmt.Fprintln(p.Stderr)
+	if err := finish(err); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if c.Out != "-" {
+		_, err = fmt.Fprintf(p.Stdout, "exported %d accounts to %s\n", n, c.Out)
+	}
+	return err
+}
