@@ -21,6 +21,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/domain/activity"
 	"github.com/bluepoint/bluepoint/internal/domain/product"
 	"github.com/bluepoint/bluepoint/internal/domain/rule"
 	"github.com/bluepoint/bluepoint/internal/domain/transfer"
@@ -107,6 +108,7 @@ func NewCodec() *codec.Registry {
 	product.Register(reg)
 	transfer.Register(reg)
 	rule.Register(reg)
+	activity.Register(reg)
 	return reg
 }
 

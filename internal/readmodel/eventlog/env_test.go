@@ -1,0 +1,200 @@
+package eventlog_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/auth/password"
+	"github.com/bluepoint/bluepoint/internal/command"
+	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
+	"github.com/bluepoint/bluepoint/internal/pii"
+	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
+	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/testenv"
+)
+
+// clock is the service's settable time: event times in the log come from
+// it, so the test knows every one of them.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	store eventstore.Store
+	svc   *service.Service
+	clock *clock
+	db    *projection.DB
+	staff service.Actor
+}
+
+func ctxT(t testing.TB) context.Context {
+	limit := 5 * time.Minute
+	if _, bench := t.(*testing.B); bench {
+		limit = 2 * time.Hour // loading 10 million rows
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// stores opens an event store and a read database on SQLite and, when
+// configured, on Postgres.
+func forEachDB(t *testing.T, fn func(t *testing.T, store eventstore.Store, db *projection.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		s := storetest.OpenSQLite(t, storetest.Options{})
+		fn(t, s, openSQLiteRead(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := testenv.Postgres(t)
+		schema := storetest.NewSchema(t, url)
+		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		fn(t, s, openRead(t, url, schema))
+	})
+}
+
+// openPostgresRead opens the read schema of a fresh, migrated schema.
+func openPostgresRead(t testing.TB) *projection.DB {
+	url := testenv.Postgres(t)
+	schema := storetest.NewSchema(t, url)
+	if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	return openRead(t, url, schema)
+}
+
+func openRead(t testing.TB, url, schema string) *projection.DB {
+	db, err := projection.OpenPostgres(ctxT(t), url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openSQLiteRead(t testing.TB) *projection.DB {
+	db, err := projection.OpenSQLite(filepath.Join(t.TempDir(), "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// forEachEnv adds a service with a settable clock, started at start.
+func forEachEnv(t *testing.T, start time.Time, fn func(t *testing.T, e *env)) {
+	forEachDB(t, func(t *testing.T, st eventstore.Store, db *projection.DB) {
+		master, err := pii.NewMasterKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, signing, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk := &clock{t: start}
+		svc, err := service.New(service.Config{Store: st, Master: master, EncounterKey: signing, Now: clk.Now,
+			Hasher:   password.NewHasher(password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
+			Pipeline: command.Config{MaxRetries: 50}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &env{store: st, svc: svc, clock: clk, db: db}
+		out, err := svc.CreateStaff(ctxT(t), "Olga Operator", "ops@example.org", "staff-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.staff = service.Actor{ID: body[service.AccountRef](t, out).ID, Kind: account.Staff}
+		fn(t, e)
+	})
+}
+
+func body[T any](t testing.TB, out *command.Outcome) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(out.Result.Body, &v); err != nil {
+		t.Fatalf("decode %s: %v", out.Result.Body, err)
+	}
+	return v
+}
+
+// open signs up an account named name and verifies it when its kind needs it.
+func (e *env) open(t *testing.T, kind account.Kind, name string, profile account.Profile) service.Actor {
+	t.Helper()
+	email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org"
+	out, err := e.svc.OpenAccount(ctxT(t), service.Call{}, service.OpenAccount{Kind: kind, Name: name, Email: email,
+		Password: "s3cret-enough", Profile: profile})
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	r := body[service.AccountRef](t, out)
+	if kind.NeedsVerification() {
+		if _, err := e.svc.VerifyAccount(ctxT(t), service.Call{Actor: e.staff}, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return service.Actor{ID: r.ID, Kind: kind}
+}
+
+func (e *env) interact(t *testing.T, civ, off service.Actor) {
+	t.Helper()
+	tok, err := e.svc.RequestEncounter(ctxT(t), service.Call{Actor: civ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RecordInteraction(ctxT(t), service.Call{Actor: off}, tok.Token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// record records an external event at a chosen time and returns its id.
+func (e *env) record(t *testing.T, typ, desc, customer string, at time.Time) string {
+	t.Helper()
+	out, err := e.svc.RecordEvent(ctxT(t), service.Call{Actor: e.staff}, service.ExternalEvent{Type: typ,
+		Description: desc, CustomerID: customer, OccurredAt: at, Data: json.RawMessage(`{"source": "desk"}`)})
+	if err != nil {
+		t.Fatalf("record %s: %v", typ, err)
+	}
+	return body[service.ActivityRef](t, out).ID
+}
+
+// rebuild builds the event log from the store's global log.
+func (e *env) rebuild(t *testing.T) {
+	t.Helper()
+	r, err := projection.New(ctxT(t), projection.Config{DB: e.db, Store: e.store, Projections: []projection.Projection{eventlog.New()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(ctxT(t), eventlog.Name, nil); err != nil {
+		t.Fatal(err)
+	}
+}

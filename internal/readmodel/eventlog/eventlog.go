@@ -1,0 +1,118 @@
+// Package eventlog is the read model of every event, domain and external,
+// as one searchable log: id, type, stream, customer, time, a readable
+// description and the event's data, with analytics over it (the events
+// log of seed 003).
+//
+// Descriptions are generated per event type when the event is applied and
+// hold {account:<id>} references instead of names (names are personal
+// data, sealed in the events); Render resolves them when a description is
+// read, for a reader who may see them.
+//
+// Times are stored as microseconds since the Unix epoch (UTC) on both
+// dialects: they sort and compare as integers, and day buckets are integer
+// arithmetic that both dialects compute alike.
+//
+// Full-text search covers descriptions: on SQLite an FTS5 table over the
+// log (external content, so the text is stored once), kept in step by
+// Apply; on Postgres a tsvector column generated from the description with
+// a GIN index. Both use language-neutral word splitting ("simple" on
+// Postgres, unicode61 on SQLite): no stemming, whole words, every word of
+// the query must appear.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bluepoint/bluepoint/internal/codec"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/service"
+)
+
+// Name is the projection's name, for the runner and for rebuilds.
+const Name = "eventlog"
+
+// Projection keeps the event log. It holds only the codec, so one value
+// serves every runner.
+type Projection struct {
+	codec *codec.Registry
+}
+
+// New returns the projection, decoding events with the service's codec so
+// that it reads them exactly as the service wrote them.
+func New() *Projection { return &Projection{codec: service.NewCodec()} }
+
+// Name implements projection.Projection.
+func (*Projection) Name() string { return Name }
+
+// Categories implements projection.Projection: every category, since the
+// log is of everything.
+func (*Projection) Categories() []string {
+	return []string{"account", "donation", "giveaway", "redemption", "acquaintance", "product", "rule", "activity"}
+}
+
+// Tables implements projection.Projection. event_log_fts is the SQLite
+// full-text index; on Postgres the index is a column of event_log and
+// event_log_fts is an empty table kept so that both dialects have the same
+// logical tables.
+func (*Projection) Tables() []string { return []string{"event_log", "event_log_fts"} }
+
+// Create implements projection.Projection. The indexes serve the queries:
+// a customer's events by time, a type's events by time (and the counts of
+// the analytics), all events by time, and the pairing of an account's
+// opening and closing by stream.
+func (*Projection) Create(d projection.Dialect) []string {
+	idx := []string{
+		`CREATE INDEX {event_log}_customer ON {event_log} (customer_id, occurred_at, id)`,
+		`CREATE INDEX {event_log}_type ON {event_log} (type, occurred_at, id)`,
+		`CREATE INDEX {event_log}_time ON {event_log} (occurred_at, id)`,
+		`CREATE INDEX {event_log}_stream ON {event_log} (stream_id, type)`,
+	}
+	if d == projection.Postgres {
+		// The C collation makes id order byte order, and the indexes cheap.
+		return append([]string{
+			`CREATE TABLE {event_log} (
+				id TEXT COLLATE "C" PRIMARY KEY, type TEXT COLLATE "C" NOT NULL,
+				stream_id TEXT COLLATE "C" NOT NULL, customer_id TEXT COLLATE "C" NOT NULL,
+				occurred_at BIGINT NOT NULL, description TEXT NOT NULL, data TEXT NOT NULL,
+				search tsvector GENERATED ALWAYS AS (to_tsvector('simple', description)) STORED)`,
+			`CREATE INDEX {event_log}_search ON {event_log} USING GIN (search)`,
+			`CREATE TABLE {event_log_fts} (seq BIGINT PRIMARY KEY)`,
+		}, idx...)
+	}
+	return append([]string{
+		// seq is the rowid the FTS5 index refers to.
+		`CREATE TABLE {event_log} (
+			seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+			stream_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+			occurred_at INTEGER NOT NULL, description TEXT NOT NULL, data TEXT NOT NULL)`,
+		`CREATE VIRTUAL TABLE {event_log_fts} USING fts5(description, seq UNINDEXED,
+			content='{event_log}', content_rowid='seq')`,
+	}, idx...)
+}
+
+// Apply implements projection.Projection: one row per event, and its words
+// in the SQLite index.
+func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
+	v, err := p.codec.Decode(e)
+	if err != nil && !errors.Is(err, codec.ErrUnknownType) {
+		return err
+	}
+	s := summarize(e, v)
+	_, err = tx.Exec(ctx, `INSERT INTO {event_log} (id, type, stream_id, customer_id, occurred_at, description, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	if tx.Dialect() == projection.SQLite {
+		_, err = tx.Exec(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)
+			VALUES (last_insert_rowid(), ?, last_insert_rowid())`, s.description)
+		if err != nil {
+			return fmt.Errorf("event log: index: %w", err)
+		}
+	}
+	return nil
+}
