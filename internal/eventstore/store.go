@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Store is the event store. Both drivers implement it and pass storetest.
@@ -29,6 +31,12 @@ type Store interface {
 	// in flight may yet commit, so a reader that resumes from the last
 	// position it saw never skips an event.
 	ReadAll(ctx context.Context, params *ReadAllParams) ([]Event, error)
+
+	// Head returns the id of the newest committed event (by global
+	// position) of the given categories (all when none), and false when
+	// there is none. ReadAll may not return it at once: a reader that must
+	// have everything committed so far reads until it has seen the head.
+	Head(ctx context.Context, categories []string) (uuid.UUID, bool, error)
 
 	// Idempotency returns the record stored under key, or ErrNotFound.
 	Idempotency(ctx context.Context, key string) (*IdempotencyRecord, error)

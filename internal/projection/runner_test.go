@@ -176,11 +176,21 @@ func TestRebuildWhileLive(t *testing.T) {
 		}
 		defer w.runner.Stop(context.Background())
 		w.appendN(t, "Opened", 30)
+		w.waitFor(t, "Opened", 30)
+		if w.db.Dialect == projection.Postgres {
+			// An unrelated transaction holding an id: while it is open, the
+			// global log lags behind what is committed, while the live
+			// consumer applies it all. The rebuild must not swap in a
+			// generation without what the live one already has.
+			holdOpenTransaction(t, w.db, 1500*time.Millisecond)
+		}
+		w.appendN(t, "Opened", 10)
+		w.waitFor(t, "Opened", 40)
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.appendN(t, "Opened", 30)
+			w.appendN(t, "Opened", 20)
 		}()
 		var seen []int
 		if err := w.runner.Rebuild(ctxT(t), "counts", func(n int) { seen = append(seen, n) }); err != nil {
@@ -201,4 +211,23 @@ func TestRebuildWhileLive(t *testing.T) {
 			t.Fatal("rebuilding an unknown projection must fail")
 		}
 	})
+}
+
+// holdOpenTransaction keeps a transaction with an id open on the server for
+// d, in the background.
+func holdOpenTransaction(t *testing.T, db *projection.DB, d time.Duration) {
+	tx, err := db.Write.BeginTx(ctxT(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctxT(t), `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(d) // the length of the lag, not a wait for a condition
+		tx.Rollback()
+	}()
+	t.Cleanup(func() { <-done })
 }

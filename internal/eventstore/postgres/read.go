@@ -236,3 +236,23 @@ func scanEvent(rows pgx.Rows, e *eventstore.Event, prefix ...any) error {
 	e.RecordedAt = e.RecordedAt.UTC()
 	return nil
 }
+
+// Head implements eventstore.Store. It reads the newest visible row, not
+// the log below the oldest running transaction: it says what a reader must
+// eventually reach.
+func (s *Store) Head(ctx context.Context, categories []string) (uuid.UUID, bool, error) {
+	q, args := `SELECT event_id FROM events`, []any{}
+	if len(categories) > 0 {
+		q += ` WHERE category = ANY($1)`
+		args = append(args, categories)
+	}
+	var id uuid.UUID
+	err := s.pool.QueryRow(ctx, q+` ORDER BY global_position DESC LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("postgres: head: %w", err)
+	}
+	return id, true, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -198,4 +199,25 @@ func scanEvent(rows *sql.Rows, e *eventstore.Event, prefix ...any) error {
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context, categories []string) (uuid.UUID, bool, error) {
+	q, args := `SELECT event_id FROM events`, []any{}
+	if len(categories) > 0 {
+		q += ` WHERE category IN (` + placeholders(len(categories)) + `)`
+		for _, c := range categories {
+			args = append(args, c)
+		}
+	}
+	var id string
+	err := s.readDB.QueryRowContext(ctx, q+` ORDER BY global_position DESC LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("sqlite: head: %w", err)
+	}
+	u, err := uuid.Parse(id)
+	return u, err == nil, err
 }
