@@ -10,13 +10,14 @@ import (
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 )
 
 // readModels are the projections every process keeps up to date.
 func readModels() []projection.Projection {
-	return []projection.Projection{users.Projection{}, features.New()}
+	return []projection.Projection{users.Projection{}, features.New(), eventlog.New()}
 }
 
 // openReadDB opens the read database cfg selects.

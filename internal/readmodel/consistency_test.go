@@ -23,6 +23,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/outbox"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 	"github.com/bluepoint/bluepoint/internal/service"
@@ -31,7 +32,7 @@ import (
 )
 
 func projections() []projection.Projection {
-	return []projection.Projection{users.Projection{}, features.New()}
+	return []projection.Projection{users.Projection{}, features.New(), eventlog.New()}
 }
 
 // After a random workload of 5,000 commands applied live through the

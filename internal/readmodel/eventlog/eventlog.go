@@ -101,18 +101,27 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 		return err
 	}
 	s := summarize(e, v)
-	_, err = tx.Exec(ctx, `INSERT INTO {event_log} (id, type, stream_id, customer_id, occurred_at, description, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
+	if tx.Dialect() != projection.SQLite {
+		_, err = tx.Exec(ctx, `INSERT INTO {event_log} (id, type, stream_id, customer_id, occurred_at, description, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
+		if err != nil {
+			return fmt.Errorf("event log: %w", err)
+		}
+		return nil
+	}
+	// seq is the event's global position: unique, and the same whether the
+	// row came live or from a rebuild (which apply in different orders).
+	_, err = tx.Exec(ctx, `INSERT INTO {event_log} (seq, id, type, stream_id, customer_id, occurred_at, description, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Position.Global, s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
 	if err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
-	if tx.Dialect() == projection.SQLite {
-		_, err = tx.Exec(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)
-			VALUES (last_insert_rowid(), ?, last_insert_rowid())`, s.description)
-		if err != nil {
-			return fmt.Errorf("event log: index: %w", err)
-		}
+	_, err = tx.Exec(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq) VALUES (?, ?, ?)`,
+		e.Position.Global, s.description, e.Position.Global)
+	if err != nil {
+		return fmt.Errorf("event log: index: %w", err)
 	}
 	return nil
 }
