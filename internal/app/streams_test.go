@@ -62,32 +62,26 @@ automations:
 		t.Fatal(err)
 	}
 	defer bucket.Close()
+	want := []string{"command.OpenAccount applied", "relay published", "sink.lake delivered",
+		"command.GrantBonus applied", "automation.welcome applied", "projection.users applied"}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rep, err := archive.Verify(t.Context(), bucket, a.store, archive.VerifyOptions{})
 		st, _ := a.service.Account(t.Context(), ana)
-		// The first staff account, Ana, and her welcome bonus.
-		if err == nil && rep.OK() && rep.StoreEvents >= 3 && st.Balance == 5 {
+		// The first staff account, Ana, and her welcome bonus; each part
+		// records its trace step after its own work, so poll for those too.
+		got := traceOf(t, a, "tr-e2e")
+		complete := true
+		for _, w := range want {
+			complete = complete && slices.Contains(got, w)
+		}
+		if err == nil && rep.OK() && rep.StoreEvents >= 3 && st.Balance == 5 && complete {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("archive never matched the store: %+v %v", rep, err)
+			t.Fatalf("never complete: archive %+v %v, balance %d, trace %v (want %v)", rep, err, st.Balance, got, want)
 		}
 		time.Sleep(25 * time.Millisecond) // polling with a deadline
-	}
-	steps, err := a.store.TraceSteps(t.Context(), "tr-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, st := range steps {
-		got = append(got, st.Step+" "+st.Status)
-	}
-	for _, w := range []string{"command.OpenAccount applied", "relay published", "sink.lake delivered",
-		"command.GrantBonus applied", "automation.welcome applied"} {
-		if !slices.Contains(got, w) {
-			t.Fatalf("trace %v lacks %q", got, w)
-		}
 	}
 }
 
@@ -102,4 +96,16 @@ func TestExampleConfigNamesRealCommands(t *testing.T) {
 			t.Errorf("automation %s runs %q; automations may run %v", a.Name, c.Name, service.CommandNames())
 		}
 	}
+}
+
+func traceOf(t *testing.T, a *App, traceID string) []string {
+	steps, err := a.store.TraceSteps(t.Context(), traceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range steps {
+		got = append(got, st.Step+" "+st.Status)
+	}
+	return got
 }
