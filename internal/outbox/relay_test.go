@@ -185,12 +185,18 @@ func TestRelayPublishesEveryEventOnceInOrder(t *testing.T) {
 			if pending, _ := s.PendingOutbox(ctxT(t), 10); len(pending) != 0 {
 				t.Fatalf("%d rows still pending", len(pending))
 			}
-			steps, _ := s.TraceSteps(ctxT(t), "tr-relay")
+			// The relay records its steps after marking the batch sent: poll.
 			published := 0
-			for _, st := range steps {
-				if st.Step == "relay" && st.Status == "published" {
-					published++
+			deadline := time.Now().Add(30 * time.Second)
+			for published < 200 && time.Now().Before(deadline) {
+				steps, _ := s.TraceSteps(ctxT(t), "tr-relay")
+				published = 0
+				for _, st := range steps {
+					if st.Step == "relay" && st.Status == "published" {
+						published++
+					}
 				}
+				time.Sleep(10 * time.Millisecond) // polling with a deadline
 			}
 			if published != 200 {
 				t.Fatalf("%d relay trace steps, want 200", published)

@@ -116,13 +116,18 @@ sinks:
 	if len(keys) == 0 {
 		t.Fatal("no object under stream=transactions/")
 	}
-	steps, _ := s.TraceSteps(ctxT(t), "tr-archive")
+	// The sink records its steps after acknowledging the batch: poll.
 	archived := 0
-	for _, st := range steps {
-		if st.Step == "sink.lake" && st.Status == "delivered" {
-			archived++
+	eventually(t, "35 archive trace steps", func() bool {
+		steps, _ := s.TraceSteps(ctxT(t), "tr-archive")
+		archived = 0
+		for _, st := range steps {
+			if st.Step == "sink.lake" && st.Status == "delivered" {
+				archived++
+			}
 		}
-	}
+		return archived >= 35
+	})
 	if archived != 35 {
 		t.Fatalf("%d archive trace steps, want 35", archived)
 	}
