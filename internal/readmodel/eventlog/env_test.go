@@ -18,6 +18,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
 	"github.com/bluepoint/bluepoint/internal/service"
 	"github.com/bluepoint/bluepoint/internal/testenv"
@@ -60,26 +61,10 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// stores opens an event store and a read database on SQLite and, when
+// forEachDB opens an event store and a read database on SQLite and, when
 // configured, on Postgres.
 func forEachDB(t *testing.T, fn func(t *testing.T, store eventstore.Store, db *projection.DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		s := storetest.OpenSQLite(t, storetest.Options{})
-		fn(t, s, openSQLiteRead(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.Postgres(t)
-		schema := storetest.NewSchema(t, url)
-		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		fn(t, s, openRead(t, url, schema))
-	})
+	projectiontest.ForEachEngine(t, fn)
 }
 
 // openPostgresRead opens the read schema of a fresh, migrated schema.

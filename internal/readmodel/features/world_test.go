@@ -13,13 +13,11 @@ import (
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
-	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/service"
-	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // world is an event store, a service writing to it, and a read database
@@ -59,26 +57,7 @@ func ctxT(t *testing.T) context.Context {
 
 // forEachDB runs fn on SQLite and, when configured, on Postgres.
 func forEachDB(t *testing.T, fn func(t *testing.T, w *world)) {
-	t.Run("sqlite", func(t *testing.T) {
-		s := storetest.OpenSQLite(t, storetest.Options{})
-		fn(t, newWorld(t, s, openSQLite(t)))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.Postgres(t)
-		schema := storetest.NewSchema(t, url)
-		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		db, err := projection.OpenPostgres(ctxT(t), url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+	projectiontest.ForEachEngine(t, func(t *testing.T, s eventstore.Store, db *projection.DB) {
 		fn(t, newWorld(t, s, db))
 	})
 }

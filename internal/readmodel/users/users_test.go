@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,13 +12,11 @@ import (
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
-	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 	"github.com/bluepoint/bluepoint/internal/service"
-	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // fastHashes keeps tests quick; the parameters travel with each hash.
@@ -65,31 +62,7 @@ type env struct {
 
 // forEachDB runs fn on SQLite and, when configured, on Postgres.
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) {
-		st := storetest.OpenSQLite(t, storetest.Options{})
-		db, err := projection.OpenSQLite(filepath.Join(t.TempDir(), "read.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		fn(t, newEnv(t, st, db))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.Postgres(t)
-		schema := storetest.NewSchema(t, url)
-		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
-			t.Fatal(err)
-		}
-		st, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		db, err := projection.OpenPostgres(ctxT(t), url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+	projectiontest.ForEachEngine(t, func(t *testing.T, st eventstore.Store, db *projection.DB) {
 		fn(t, newEnv(t, st, db))
 	})
 }
