@@ -3,7 +3,6 @@ package projection_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,12 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
-	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/outbox"
 	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/stream"
-	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // counts is a test read model: how many events of each type, and the sum of
@@ -53,31 +50,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func forEachDB(t *testing.T, fn func(t *testing.T, w *world)) {
-	t.Run("sqlite", func(t *testing.T) {
-		s := storetest.OpenSQLite(t, storetest.Options{})
-		db, err := projection.OpenSQLite(filepath.Join(t.TempDir(), "read.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		fn(t, newWorld(t, s, db))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.Postgres(t)
-		schema := storetest.NewSchema(t, url)
-		if err := postgres.Migrate(ctxT(t), postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := postgres.Open(ctxT(t), postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		db, err := projection.OpenPostgres(ctxT(t), url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+	projectiontest.ForEachEngine(t, func(t *testing.T, s eventstore.Store, db *projection.DB) {
 		fn(t, newWorld(t, s, db))
 	})
 }
