@@ -1,6 +1,10 @@
 package account
 
-import "time"
+import (
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/domain"
+)
 
 // Events are the facts the account stream records. They are plain structs
 // with snake_case JSON names, written at schema version 1 (see Register).
@@ -82,15 +86,9 @@ type PointsDebited struct {
 	DebitedAt time.Time `json:"debited_at"`
 }
 
-// Registrar is what Register needs from an event codec: a type name, the
-// schema version current code writes, and a zero value of the Go type.
-//
-// It is an interface declared here, not the codec's own registry, because the
-// domain imports no infrastructure: the composition root adapts its codec to
-// this interface, and the domain stays testable and readable on its own.
-type Registrar interface {
-	Add(name string, version int, sample any)
-}
+// Registrar is the domain's (see domain.Registrar); the alias keeps this
+// package's Register signature readable on its own.
+type Registrar = domain.Registrar
 
 // Register declares the account events to reg. A schema change bumps a
 // version here and comes with an upcaster in the codec, so old events still

@@ -4,8 +4,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/bluepoint/bluepoint/internal/domain"
 )
@@ -24,46 +22,14 @@ const (
 	maxHousehold = 30
 )
 
-// text trims v and checks that it has min to max characters and no control
-// characters. It returns the trimmed value.
+// text, id and at are the domain's shared checks (see package domain).
 func text(field, v string, minLen, maxLen int) (string, error) {
-	v = strings.TrimSpace(v)
-	n := utf8.RuneCountInString(v)
-	switch {
-	case !utf8.ValidString(v):
-		return "", domain.Invalid(field, "must be valid UTF-8 text")
-	case n < minLen && minLen == 1:
-		return "", domain.Invalid(field, "is required")
-	case n < minLen:
-		return "", domain.Invalid(field, "must have at least %d characters", minLen)
-	case n > maxLen:
-		return "", domain.Invalid(field, "must have at most %d characters, not %d", maxLen, n)
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return "", domain.Invalid(field, "must not contain control characters such as line breaks or tabs")
-	}
-	return v, nil
+	return domain.Text(field, v, minLen, maxLen)
 }
 
-// id checks an identifier: required, short, without spaces.
-func id(field, v string) error {
-	switch {
-	case v == "":
-		return domain.Invalid(field, "is required")
-	case len(v) > maxID:
-		return domain.Invalid(field, "must have at most %d characters", maxID)
-	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return domain.Invalid(field, "must not contain spaces or control characters")
-	}
-	return nil
-}
+func id(field, v string) error { return domain.ID(field, v) }
 
-// at checks that the handler gave the command a time.
-func at(t time.Time) error {
-	if t.IsZero() {
-		return domain.Invalid("at", "is required")
-	}
-	return nil
-}
+func at(t time.Time) error { return domain.At(t) }
 
 // email checks that v is one bare address ("ana@example.org", no display
 // name) and returns it trimmed and in lower case.

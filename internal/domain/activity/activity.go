@@ -111,11 +111,9 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-// Registrar is what Register needs from an event codec; it has the shape of
-// account.Registrar, declared again so this package depends on no other.
-type Registrar interface {
-	Add(name string, version int, sample any)
-}
+// Registrar is the domain's (see domain.Registrar); the alias keeps this
+// package's Register signature readable on its own.
+type Registrar = domain.Registrar
 
 // Register declares the activity events to reg.
 func Register(reg Registrar) { reg.Add("ActivityRecorded", 1, ActivityRecorded{}) }

@@ -1,6 +1,10 @@
 package product
 
-import "time"
+import (
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/domain"
+)
 
 // Events are the facts the product stream records: plain structs with
 // snake_case JSON names, written at schema version 1 (see Register). None
@@ -62,14 +66,9 @@ type ProductRedeemed struct {
 	RedeemedAt time.Time `json:"redeemed_at"`
 }
 
-// Registrar is what Register needs from an event codec: a type name, the
-// schema version current code writes, and a zero value of the Go type. It
-// has the shape of account.Registrar, so one adapter of the codec serves
-// every domain package; it is declared again here so that products do not
-// depend on accounts.
-type Registrar interface {
-	Add(name string, version int, sample any)
-}
+// Registrar is the domain's (see domain.Registrar); the alias keeps this
+// package's Register signature readable on its own.
+type Registrar = domain.Registrar
 
 // Register declares the product events to reg. A schema change bumps a
 // version here and comes with an upcaster in the codec, so old events still

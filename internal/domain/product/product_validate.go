@@ -3,7 +3,6 @@ package product
 import (
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/bluepoint/bluepoint/internal/domain"
@@ -15,7 +14,6 @@ import (
 const (
 	maxSKU         = 64
 	maxName        = 200
-	maxID          = 100
 	minVoucher     = 8
 	maxVoucher     = 64
 	maxPrice       = 1_000_000
@@ -23,36 +21,11 @@ const (
 	maxRedeemUnits = 100
 )
 
-// text trims v and checks that it has 1 to maxLen characters and no control
-// characters. It returns the trimmed value.
-func text(field, v string, maxLen int) (string, error) {
-	v = strings.TrimSpace(v)
-	n := utf8.RuneCountInString(v)
-	switch {
-	case !utf8.ValidString(v):
-		return "", domain.Invalid(field, "must be valid UTF-8 text")
-	case n == 0:
-		return "", domain.Invalid(field, "is required")
-	case n > maxLen:
-		return "", domain.Invalid(field, "must have at most %d characters, not %d", maxLen, n)
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return "", domain.Invalid(field, "must not contain control characters such as line breaks or tabs")
-	}
-	return v, nil
-}
+// text and id are the domain's shared checks (see package domain); product
+// names and the like are required.
+func text(field, v string, maxLen int) (string, error) { return domain.Text(field, v, 1, maxLen) }
 
-// id checks an identifier: required, short, without spaces.
-func id(field, v string) error {
-	switch {
-	case v == "":
-		return domain.Invalid(field, "is required")
-	case len(v) > maxID:
-		return domain.Invalid(field, "must have at most %d characters", maxID)
-	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return domain.Invalid(field, "must not contain spaces or control characters")
-	}
-	return nil
-}
+func id(field, v string) error { return domain.ID(field, v) }
 
 // code checks a code made of ASCII letters, digits and the given extra
 // characters, minLen to maxLen long: SKUs and vouchers, which people type.
@@ -79,10 +52,4 @@ func within(field string, n, lo, hi int64) error {
 	return nil
 }
 
-// at checks that the handler gave the command a time.
-func at(t time.Time) error {
-	if t.IsZero() {
-		return domain.Invalid("at", "is required")
-	}
-	return nil
-}
+func at(t time.Time) error { return domain.At(t) }

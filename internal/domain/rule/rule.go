@@ -78,10 +78,9 @@ func Evolve(s State, event any) State {
 	return s
 }
 
-// Registrar is how the infrastructure learns the event types.
-type Registrar interface {
-	Add(name string, version int, sample any)
-}
+// Registrar is the domain's (see domain.Registrar); the alias keeps this
+// package's Register signature readable on its own.
+type Registrar = domain.Registrar
 
 // Register declares the rule events to reg.
 func Register(reg Registrar) { reg.Add("RuleChanged", 1, RuleChanged{}) }

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -15,38 +13,15 @@ import (
 // Limits on input. Transfers are capped like prices, so that a typo of
 // three extra zeros is caught and sums stay far from overflow.
 const (
-	maxID     = 100
 	maxNote   = 280
 	maxPoints = 1_000_000
 )
 
-// id checks an identifier: required, short, without spaces.
-func id(field, v string) error {
-	switch {
-	case v == "":
-		return domain.Invalid(field, "is required")
-	case len(v) > maxID:
-		return domain.Invalid(field, "must have at most %d characters", maxID)
-	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return domain.Invalid(field, "must not contain spaces or control characters")
-	}
-	return nil
-}
+// id and at are the domain's shared checks (see package domain).
+func id(field, v string) error { return domain.ID(field, v) }
 
 // note trims an optional free text of at most maxNote characters.
-func note(field, v string) (string, error) {
-	v = strings.TrimSpace(v)
-	n := utf8.RuneCountInString(v)
-	switch {
-	case !utf8.ValidString(v):
-		return "", domain.Invalid(field, "must be valid UTF-8 text")
-	case n > maxNote:
-		return "", domain.Invalid(field, "must have at most %d characters, not %d", maxNote, n)
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return "", domain.Invalid(field, "must not contain control characters such as line breaks or tabs")
-	}
-	return v, nil
-}
+func note(field, v string) (string, error) { return domain.Text(field, v, 0, maxNote) }
 
 // amount checks the points a command moves.
 func amount(field string, n int64) error {
@@ -56,13 +31,7 @@ func amount(field string, n int64) error {
 	return nil
 }
 
-// at checks that the handler gave the command a time.
-func at(t time.Time) error {
-	if t.IsZero() {
-		return domain.Invalid("at", "is required")
-	}
-	return nil
-}
+func at(t time.Time) error { return domain.At(t) }
 
 // party checks that the account the handler loaded for field (whose id the
 // command gives as want) exists, is of one of kinds (any kind when none),

@@ -1,6 +1,10 @@
 package transfer
 
-import "time"
+import (
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/domain"
+)
 
 // The record events: one per transaction, on the transaction's own stream
 // (the pair's stream for interactions). They are plain structs with
@@ -68,13 +72,9 @@ type InteractionRecorded struct {
 	RecordedAt     time.Time `json:"recorded_at"`
 }
 
-// Registrar is what Register needs from an event codec: a type name, the
-// schema version current code writes, and a zero value of the Go type. It
-// has the shape of account.Registrar, so one adapter of the codec serves
-// every domain package.
-type Registrar interface {
-	Add(name string, version int, sample any)
-}
+// Registrar is the domain's (see domain.Registrar); the alias keeps this
+// package's Register signature readable on its own.
+type Registrar = domain.Registrar
 
 // Register declares the transaction record events to reg. The ledger
 // entries and product events a transaction also writes belong to
