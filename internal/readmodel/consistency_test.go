@@ -4,10 +4,8 @@ package readmodel_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -15,18 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluepoint/bluepoint/internal/auth/password"
-	"github.com/bluepoint/bluepoint/internal/command"
-	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/outbox"
-	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
-	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
 	"github.com/bluepoint/bluepoint/internal/stream"
 	"github.com/bluepoint/bluepoint/internal/workload"
 )
@@ -69,8 +63,8 @@ func TestRebuiltEqualsLive(t *testing.T) {
 	}
 	defer runner.Stop(context.Background())
 
-	svc := newService(t, store)
-	staff := createStaff(t, svc)
+	svc := servicetest.New(t, store, nil)
+	staff := servicetest.Staff(t, svc, "Ops", "ops@example.org")
 	sum, err := workload.Run(ctx, svc, workload.Config{Commands: 5000, Seed: 42, Staff: staff})
 	if err != nil {
 		t.Fatal(err)
@@ -93,33 +87,6 @@ func TestRebuiltEqualsLive(t *testing.T) {
 	if len(live) == 0 {
 		t.Fatal("no tables compared")
 	}
-}
-
-func newService(t *testing.T, store eventstore.Store) *service.Service {
-	master, err := pii.NewMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := ed25519.GenerateKey(nil)
-	svc, err := service.New(service.Config{Store: store, Master: master, EncounterKey: key,
-		Hasher:   password.NewHasher(password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 2),
-		Pipeline: command.Config{MaxRetries: 20}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
-}
-
-func createStaff(t *testing.T, svc *service.Service) service.Actor {
-	out, err := svc.CreateStaff(context.Background(), "Ops", "ops@example.org", "staff-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref service.AccountRef
-	if err := json.Unmarshal(out.Result.Body, &ref); err != nil {
-		t.Fatal(err)
-	}
-	return service.Actor{ID: ref.ID, Kind: account.Staff}
 }
 
 // waitCaughtUp waits until the outbox is empty and no projection lags.

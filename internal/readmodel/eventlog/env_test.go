@@ -2,7 +2,6 @@ package eventlog_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -10,17 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluepoint/bluepoint/internal/auth/password"
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
-	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/eventlog"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
 	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
@@ -98,27 +96,9 @@ func openSQLiteRead(t testing.TB) *projection.DB {
 // forEachEnv adds a service with a settable clock, started at start.
 func forEachEnv(t *testing.T, start time.Time, fn func(t *testing.T, e *env)) {
 	forEachDB(t, func(t *testing.T, st eventstore.Store, db *projection.DB) {
-		master, err := pii.NewMasterKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, signing, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		clk := &clock{t: start}
-		svc, err := service.New(service.Config{Store: st, Master: master, EncounterKey: signing, Now: clk.Now,
-			Hasher:   password.NewHasher(password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-			Pipeline: command.Config{MaxRetries: 50}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := &env{store: st, svc: svc, clock: clk, db: db}
-		out, err := svc.CreateStaff(ctxT(t), "Olga Operator", "ops@example.org", "staff-password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.staff = service.Actor{ID: body[service.AccountRef](t, out).ID, Kind: account.Staff}
+		e := &env{store: st, svc: servicetest.New(t, st, clk.Now), clock: clk, db: db}
+		e.staff = servicetest.Staff(t, e.svc, "Olga Operator", "ops@example.org")
 		fn(t, e)
 	})
 }

@@ -2,22 +2,20 @@ package features_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/bluepoint/bluepoint/internal/auth/password"
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
 )
 
 // world is an event store, a service writing to it, and a read database
@@ -72,27 +70,10 @@ func openSQLite(t *testing.T) *projection.DB {
 }
 
 func newWorld(t *testing.T, s eventstore.Store, db *projection.DB) *world {
-	master, err := pii.NewMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, signing, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Date(2030, 3, 10, 9, 0, 0, 0, time.UTC)}
-	svc, err := service.New(service.Config{Store: s, Master: master, EncounterKey: signing, Now: clk.Now,
-		Hasher:   password.NewHasher(password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-		Pipeline: command.Config{MaxRetries: 50}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := servicetest.New(t, s, clk.Now)
 	w := &world{store: s, svc: svc, clock: clk, db: db, runner: newRunner(t, s, db)}
-	out, err := svc.CreateStaff(ctxT(t), "Operator One", "ops@example.org", "staff-password")
-	if err != nil {
-		t.Fatalf("create staff: %v", err)
-	}
-	w.staff = service.Actor{ID: ref(t, out).ID, Kind: account.Staff}
+	w.staff = servicetest.Staff(t, svc, "Operator One", "ops@example.org")
 	return w
 }
 

@@ -2,25 +2,20 @@ package users_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/bluepoint/bluepoint/internal/auth/password"
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
-	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/projection/projectiontest"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
 )
-
-// fastHashes keeps tests quick; the parameters travel with each hash.
-var fastHashes = password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -68,30 +63,15 @@ func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newEnv(t *testing.T, st eventstore.Store, db *projection.DB) *env {
-	master, err := pii.NewMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, signing, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	svc, err := service.New(service.Config{Store: st, Master: master, EncounterKey: signing, Now: clk.Now,
-		Hasher: password.NewHasher(fastHashes, 4), Pipeline: command.Config{MaxRetries: 50}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := svc.CreateStaff(ctxT(t), "Operator One", "ops@example.org", "staff-password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := servicetest.New(t, st, clk.Now)
+	staff := servicetest.Staff(t, svc, "Operator One", "ops@example.org")
 	r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: st, Projections: []projection.Projection{users.Projection{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{store: st, svc: svc, clock: clk, db: db, runner: r,
-		staff: service.Actor{ID: body[service.AccountRef](t, out).ID, Kind: account.Staff}}
+		staff: staff}
 }
 
 func body[T any](t *testing.T, out *command.Outcome) T {
