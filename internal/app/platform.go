@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/domain"
@@ -41,9 +42,19 @@ func masterKey(cfg config.Config, logger *slog.Logger) (pii.MasterKey, error) {
 	return k, nil
 }
 
+// serviceOption changes the service newService builds, for the few callers
+// that need something other than the defaults (the demo's simulated clock).
+type serviceOption func(*service.Config)
+
+// withClock makes the service, and the trace steps its commands record,
+// read the time from now.
+func withClock(now func() time.Time) serviceOption {
+	return func(c *service.Config) { c.Now, c.Pipeline.Now = now, now }
+}
+
 // newService builds the use cases over an open store, with the keys from
 // the configuration and the secrets directory.
-func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger) (*service.Service, error) {
+func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger, opts ...serviceOption) (*service.Service, error) {
 	master, err := masterKey(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -55,7 +66,11 @@ func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger) 
 	if created && !cfg.UsesSQLite() {
 		logger.Warn("created an encounter signing key; every process of this deployment must share it", "dir", cfg.SecretsDir)
 	}
-	svc, err := service.New(service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger})
+	sc := service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger}
+	for _, o := range opts {
+		o(&sc)
+	}
+	svc, err := service.New(sc)
 	if err != nil {
 		return nil, fmt.Errorf("build service: %w", err)
 	}
