@@ -48,6 +48,7 @@ type commandLine struct {
 	Archive archiveCmd `cmd:"" help:"Archive commands (verify)."`
 	Replay  replayCmd  `cmd:"" help:"Rebuild a read model from the event store, then swap it in."`
 	Export  exportCmd  `cmd:"" help:"Export data sets (features)."`
+	Demo    demoCmd    `cmd:"" help:"Load a year of demo data (every kind of account, transactions, closures) and print logins."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -13,11 +13,14 @@ import (
 // serveCmd runs the process until it is told to stop.
 type serveCmd struct {
 	configFlags
+	Demo bool `name:"demo" help:"On first start, load the demo data (as bluepoint demo does) and print its logins; later starts print the logins again."`
 }
 
 // Run starts the app, waits for ctx to end (a signal) or a component to
-// fail, then shuts down within the configured timeout. Everything it reports
-// goes to the JSON log on Stderr.
+// fail, then shuts down within the configured timeout. It reports to the
+// JSON log on Stderr; what an operator must see once (credentials, the
+// demo's logins) goes to Stdout. With --demo it loads the demo data once
+// serving, so the read models fill as the data is written.
 func (c *serveCmd) Run(ctx context.Context, p *Program) error {
 	cfg, err := c.config()
 	if err != nil {
@@ -32,11 +35,18 @@ func (c *serveCmd) Run(ctx context.Context, p *Program) error {
 		return logged(logger, "start", err)
 	}
 	var failure error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "reason", context.Cause(ctx).Error(), "timeout", cfg.ShutdownTimeout.String())
-	case failure = <-a.Failed():
-		logger.Error("component failed, shutting down", "err", failure)
+	if c.Demo {
+		if failure = loadDemo(ctx, a, p.Stdout, logger); failure != nil {
+			logger.Error("demo failed, shutting down", "err", failure)
+		}
+	}
+	if failure == nil {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down", "reason", context.Cause(ctx).Error(), "timeout", cfg.ShutdownTimeout.String())
+		case failure = <-a.Failed():
+			logger.Error("component failed, shutting down", "err", failure)
+		}
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
