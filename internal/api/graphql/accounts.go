@@ -29,7 +29,9 @@ func (s *server) transactions(ctx context.Context, accountID string, first *int6
 	if err != nil {
 		return nil, err
 	}
-	return &TransactionPage{Items: transactionsOf(items), NextCursor: opt(next)}, nil
+	page := &TransactionPage{Items: transactionsOf(items), NextCursor: opt(next)}
+	s.prefetchParties(ctx, page.Items, "items")
+	return page, nil
 }
 
 func (s *server) officersMet(ctx context.Context, civilianID string) ([]OfficerMet, error) {
@@ -42,10 +44,12 @@ func (s *server) officersMet(ctx context.Context, civilianID string) ([]OfficerM
 	if err != nil {
 		return nil, err
 	}
-	out := make([]OfficerMet, len(met))
+	out, ids := make([]OfficerMet, len(met)), make([]string, len(met))
 	for i, m := range met {
 		out[i] = OfficerMet{OfficerID: m.OfficerID, Department: opt(m.Department), Interactions: m.Interactions, LastMet: m.LastMet}
+		ids[i] = m.OfficerID
 	}
+	s.prefetch(ctx, ids, "officer")
 	return out, nil
 }
 
@@ -57,7 +61,9 @@ func (s *server) donationsTo(ctx context.Context, recipientID string) (*Donation
 	if err != nil {
 		return nil, err
 	}
-	return &Donations{Items: transactionsOf(d.Items), Total: d.Total, Count: int64(d.Count)}, nil
+	out := &Donations{Items: transactionsOf(d.Items), Total: d.Total, Count: int64(d.Count)}
+	s.prefetchParties(ctx, out.Items, "items")
+	return out, nil
 }
 
 func (s *server) merchantSales(ctx context.Context, merchantID string) (*Sales, error) {
@@ -87,14 +93,16 @@ func (s *server) connections(ctx context.Context, accountID string, depth *int64
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Connection, len(conns))
+	out, ids := make([]Connection, len(conns)), make([]string, len(conns))
 	for i, c := range conns {
+		ids[i] = c.AccountID
 		out[i] = Connection{AccountID: c.AccountID, Depth: c.Depth}
 		if c.Kind != "" {
 			k := enumOf[AccountKind](string(c.Kind))
 			out[i].Kind = &k
 		}
 	}
+	s.prefetch(ctx, ids, "account")
 	return out, nil
 }
 

@@ -64,6 +64,15 @@ type env struct {
 	staff   string // the staff member's token
 	mu      sync.Mutex
 	applied eventstore.Position
+	n       int
+}
+
+// seq returns a number unique within the env.
+func (e *env) seq() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	return e.n
 }
 
 type syncBuffer struct {

@@ -34,9 +34,14 @@ func (r *queryResolver) Events(ctx context.Context, filter *EventFilter, first *
 		return nil, err
 	}
 	page := &EventPage{Items: make([]Event, len(items)), NextCursor: opt(next)}
+	var customers, mentioned []string
 	for i, e := range items {
 		page.Items[i] = eventOf(e)
+		customers = append(customers, e.CustomerID)
+		mentioned = append(mentioned, mentions(ctx, e.Description)...)
 	}
+	r.s.prefetch(ctx, customers, "items", "customer")
+	r.s.prefetch(ctx, mentioned, "items", "description")
 	return page, nil
 }
 
@@ -119,16 +124,23 @@ func (r *eventResolver) Customer(ctx context.Context, e *Event) (*Account, error
 // descriptions (see eventlog.Render).
 var accountMention = regexp.MustCompile(`\{account:([^{}\s]+)\}`)
 
-// Description names the accounts a description refers to for a viewer who
-// may see their names (the account itself, staff), and leaves the others
-// as their ids. The names of a whole page of events load in one batch.
-func (r *eventResolver) Description(ctx context.Context, e *Event) (string, error) {
+// mentions returns the accounts a description refers to whose names the
+// viewer may see.
+func mentions(ctx context.Context, description string) []string {
 	var visible []string
-	for _, m := range accountMention.FindAllStringSubmatch(e.description, -1) {
+	for _, m := range accountMention.FindAllStringSubmatch(description, -1) {
 		if canSee(ctx, m[1]) {
 			visible = append(visible, m[1])
 		}
 	}
+	return visible
+}
+
+// Description names the accounts a description refers to for a viewer who
+// may see their names (the account itself, staff), and leaves the others
+// as their ids. The names of a whole page of events load in one batch.
+func (r *eventResolver) Description(ctx context.Context, e *Event) (string, error) {
+	visible := mentions(ctx, e.description)
 	names := map[string]string{}
 	if len(visible) > 0 {
 		accounts, err := r.s.accounts(ctx, visible)

@@ -11,6 +11,8 @@
 package graphql
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -111,6 +113,11 @@ func newServer(d Deps) *server {
 		if r.Header.Get("Upgrade") != "" {
 			r = r.WithContext(withSocket(r.Context()))
 		} else if r.Body != nil {
+			if r.ContentLength > maxBody {
+				tooLarge(w)
+				return
+			}
+			// A body without a length is cut off at the cap instead.
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		srv.ServeHTTP(w, r)
@@ -122,4 +129,15 @@ func newServer(d Deps) *server {
 // sending a query in the URL.
 func wantsHTML(r *http.Request) bool {
 	return r.URL.Query().Get("query") == "" && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// tooLarge answers a request whose body is over the cap, as a GraphQL
+// error so that clients read it like any other.
+func tooLarge(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    fmt.Sprintf("the request body is over %d bytes", maxBody),
+		"extensions": map[string]any{"code": "request_too_large"},
+	}}})
 }

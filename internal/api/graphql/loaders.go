@@ -154,3 +154,51 @@ func (s *server) accounts(ctx context.Context, ids []string) (map[string]*Accoun
 	}
 	return out, nil
 }
+
+// prefetch puts the accounts a list's rows will ask for into the loader's
+// current batch at once, when the selection asks for them. The rows'
+// resolvers then find their account already on its way: the list costs
+// one query however slowly its row resolvers are scheduled, rather than
+// relying on them all asking within the loader's wait.
+func (s *server) prefetch(ctx context.Context, ids []string, path ...string) {
+	if len(ids) == 0 || !selects(ctx, path...) {
+		return
+	}
+	ids = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(ids))), func(id string) bool { return id == "" })
+	_ = s.loadersFrom(ctx).accounts.LoadAllThunk(ctx, ids)
+}
+
+// selects reports whether the field being resolved selects path (field
+// names below it, through fragments).
+func selects(ctx context.Context, path ...string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var below []graphql.CollectedField
+		found := false
+		for _, f := range fields {
+			if f.Name != name {
+				continue
+			}
+			found = true
+			if i < len(path)-1 {
+				below = append(below, graphql.CollectFields(oc, f.Selections, nil)...)
+			}
+		}
+		if !found {
+			return false
+		}
+		fields = below
+	}
+	return true
+}
+
+// prefetchParties prefetches both parties of transactions.
+func (s *server) prefetchParties(ctx context.Context, txs []Transaction, path ...string) {
+	from, to := make([]string, len(txs)), make([]string, len(txs))
+	for i, t := range txs {
+		from[i], to[i] = t.FromID, t.ToID
+	}
+	s.prefetch(ctx, from, append(path, "from")...)
+	s.prefetch(ctx, to, append(slices.Clone(path), "to")...)
+}
