@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluepoint/bluepoint/internal/api"
+	"github.com/bluepoint/bluepoint/internal/auth/token"
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/projection"
@@ -34,6 +36,8 @@ type App struct {
 	readDB      *projection.DB
 	projections *projection.Runner
 	sinks       *sinkconfig.File
+	tokens      *token.Manager
+	metrics     *api.Metrics
 	// stops holds the started components, stopped in reverse order.
 	stops []stopper
 
@@ -59,8 +63,8 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (*App, error) {
 		o(a)
 	}
 	a.server = &http.Server{
-		Addr:              cfg.Listen,
-		Handler:           a.routes(),
+		Addr: cfg.Listen,
+		// The handler is set by Start, once the components it calls exist.
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -81,6 +85,9 @@ func (a *App) Start(ctx context.Context) error {
 		return errors.Join(err, a.closeStore())
 	}
 	if err := a.startStreams(ctx); err != nil {
+		return errors.Join(err, a.stopComponents(ctx), a.closeStore())
+	}
+	if err := a.startAPI(ctx); err != nil {
 		return errors.Join(err, a.stopComponents(ctx), a.closeStore())
 	}
 

@@ -12,11 +12,10 @@ import (
 // makes the process unready instead of hanging the probe.
 const readyTimeout = 2 * time.Second
 
-func (a *App) routes() http.Handler {
-	mux := http.NewServeMux()
+// healthRoutes adds the probes a load balancer or orchestrator calls.
+func (a *App) healthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", a.handleHealthz)
 	mux.HandleFunc("GET /readyz", a.handleReadyz)
-	return mux
 }
 
 // handleHealthz answers while the process is up: liveness only.

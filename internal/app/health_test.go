@@ -33,10 +33,17 @@ func newTestApp(t *testing.T, ping func(context.Context) error) *App {
 	return a
 }
 
+// healthHandler serves the probes the way the running app does.
+func healthHandler(a *App) http.Handler {
+	mux := http.NewServeMux()
+	a.healthRoutes(mux)
+	return problemFallback(mux)
+}
+
 func get(t *testing.T, a *App, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	a.routes().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	healthHandler(a).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec
 }
 
@@ -91,13 +98,13 @@ func TestReadyz(t *testing.T) {
 
 func TestUnknownPathAndMethod(t *testing.T) {
 	a := newTestApp(t, func(context.Context) error { return nil })
-	if rec := get(t, a, "/nope"); rec.Code != http.StatusNotFound {
-		t.Errorf("GET /nope = %d, want 404", rec.Code)
+	if rec := get(t, a, "/nope"); rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("GET /nope = %d %s, want a 404 problem", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	rec := httptest.NewRecorder()
-	a.routes().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
-	if rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("POST /healthz = %d, want 405", rec.Code)
+	healthHandler(a).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") == "" || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("POST /healthz = %d %v, want a 405 problem with Allow", rec.Code, rec.Header())
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // same store, so a serve process must not be running at the same time; run
 // serve with --nats-listen and pass --nats-url to work beside it.
 func openBroker(ctx context.Context, cfg config.Config) (*stream.Broker, error) {
-	b, err := stream.Open(ctx, stream.Config{URL: cfg.NATSURL, StoreDir: cfg.NATSStoreDir(), MaxAge: cfg.StreamMaxAge})
+	b, err := stream.Open(ctx, stream.Config{URL: cfg.NATSURL, StoreDir: cfg.NATSStoreDir(), MaxAge: cfg.StreamMaxAge, Prefix: cfg.StreamPrefix})
 	if err != nil {
 		if cfg.NATSURL == "" {
 			return nil, fmt.Errorf("open the embedded stream engine in %s (if serve is running, start it with --nats-listen and use --nats-url): %w", cfg.NATSStoreDir(), err)

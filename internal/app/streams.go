@@ -37,7 +37,7 @@ func (a *App) startStreams(ctx context.Context) error {
 		}
 		sinks = f
 	}
-	broker, err := stream.Open(ctx, stream.Config{URL: a.cfg.NATSURL, StoreDir: a.cfg.NATSStoreDir(), Listen: a.cfg.NATSListen, MaxAge: a.cfg.StreamMaxAge})
+	broker, err := stream.Open(ctx, stream.Config{URL: a.cfg.NATSURL, StoreDir: a.cfg.NATSStoreDir(), Listen: a.cfg.NATSListen, MaxAge: a.cfg.StreamMaxAge, Prefix: a.cfg.StreamPrefix})
 	if err != nil {
 		return fmt.Errorf("open the stream engine: %w", err)
 	}

@@ -28,6 +28,7 @@ type configFlags struct {
 	ReadDatabaseURL   string        `name:"read-database-url" env:"BLUEPOINT_READ_DATABASE_URL" placeholder:"URL" help:"postgres:// URL of a database for the read models. Default: empty, beside the events (<data-dir>/readmodels.db, or the schema <database-schema>_read)."`
 	NATSURL           string        `name:"nats-url" env:"BLUEPOINT_NATS_URL" placeholder:"URL" help:"nats:// URL(s) of an external NATS JetStream server or cluster. Default: empty, an embedded server with its store in <data-dir>/nats."`
 	NATSListen        string        `name:"nats-listen" env:"BLUEPOINT_NATS_LISTEN" placeholder:"HOST:PORT" help:"Let the embedded NATS server accept clients on this address. Default: empty, no port."`
+	StreamPrefix      string        `name:"stream-prefix" env:"BLUEPOINT_STREAM_PREFIX" placeholder:"PREFIX" help:"Prefix of stream names and subjects, for deployments that share one NATS cluster. Default: none."`
 	StreamMaxAge      time.Duration `name:"stream-max-age" env:"BLUEPOINT_STREAM_MAX_AGE" placeholder:"DURATION" help:"How long the streams keep events. Default: 0, forever, so any consumer can replay from the start."`
 	SinksFile         string        `name:"config" env:"BLUEPOINT_CONFIG" placeholder:"FILE" help:"bluepoint.yaml declaring sinks and automations. Default: empty, none."`
 	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
@@ -66,6 +67,7 @@ func (f configFlags) config() (config.Config, error) {
 		NATSListen:        f.NATSListen,
 		SinksFile:         f.SinksFile,
 		StreamMaxAge:      f.StreamMaxAge,
+		StreamPrefix:      f.StreamPrefix,
 		MasterKey:         f.MasterKey,
 	}.WithDefaults()
 	if err := cfg.Validate(); err != nil {

@@ -99,6 +99,11 @@ type Config struct {
 	// everything, so any consumer can replay from the start. Default: 0.
 	StreamMaxAge time.Duration
 
+	// StreamPrefix is prepended to the names of the streams and their
+	// subjects, so that several deployments can share one NATS cluster.
+	// Default: "" (none).
+	StreamPrefix string
+
 	// SinksFile is the path of bluepoint.yaml, which declares sinks and
 	// automations. Empty: none. Default: "".
 	SinksFile string
@@ -182,6 +187,11 @@ func (c Config) Validate() error {
 	}
 	if c.ReadDatabaseURL != "" && !IsPostgresURL(c.ReadDatabaseURL) {
 		bad("ReadDatabaseURL", "must be empty (beside the events) or start with postgres:// or postgresql://")
+	}
+	if strings.ContainsFunc(c.StreamPrefix, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) {
+		bad("StreamPrefix", "%q may hold only letters, digits, _ and -", c.StreamPrefix)
 	}
 	if c.StreamMaxAge < 0 {
 		bad("StreamMaxAge", "%s is negative", c.StreamMaxAge)

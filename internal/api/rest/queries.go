@@ -1,0 +1,49 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/bluepoint/bluepoint/internal/readmodel/users"
+	"github.com/bluepoint/bluepoint/internal/service"
+)
+
+type officersMet struct {
+	CivilianID string             `json:"civilian_id"`
+	Items      []users.OfficerMet `json:"items"`
+}
+
+// opener opens personal fields for staff only: the officers a civilian met,
+// say, are other people, whose names are theirs.
+func (s *Server) opener(a service.Actor) users.Opener {
+	if !a.IsStaff() {
+		return nil
+	}
+	return s.open
+}
+
+func (s *Server) queryRoutes() {
+	register(s, op("list-officers-met", http.MethodGet, "/v1/civilians/{id}/officers", "The officers a civilian has met, with how often and when last (itself or staff)", "queries", false),
+		func(ctx context.Context, in *AccountPath) (*Body[officersMet], error) {
+			a, err := selfOrStaff(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			items, err := users.OfficersMet(ctx, s.ReadDB, in.ID, s.opener(a))
+			return body(officersMet{CivilianID: in.ID, Items: items}, err)
+		})
+	register(s, op("list-donations-received", http.MethodGet, "/v1/recipients/{id}/donations", "The donations a charity or family received, and their total (itself or staff)", "queries", false),
+		func(ctx context.Context, in *AccountPath) (*Body[users.Donations], error) {
+			if _, err := selfOrStaff(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			return body(users.DonationsTo(ctx, s.ReadDB, in.ID))
+		})
+	register(s, op("get-merchant-sales", http.MethodGet, "/v1/merchants/{id}/sales", "What a merchant sold, in units and points, per product (itself or staff)", "queries", false),
+		func(ctx context.Context, in *MerchantPath) (*Body[users.Sales], error) {
+			if _, err := selfOrStaff(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			return body(users.MerchantSales(ctx, s.ReadDB, in.ID))
+		})
+}
