@@ -75,6 +75,11 @@ type server struct {
 func New(d Deps) http.Handler { return newServer(d).handler }
 
 func newServer(d Deps) *server {
+	// Missing dependencies are a wiring mistake: fail at start, not on the
+	// first request that needs one.
+	if d.Service == nil || d.ReadDB == nil || d.Store == nil || d.Verifier == nil {
+		panic("graphql: Deps.Service, ReadDB, Store and Verifier are required")
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
