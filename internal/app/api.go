@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/bluepoint/bluepoint/internal/api"
+	"github.com/bluepoint/bluepoint/internal/api/graphql"
 	"github.com/bluepoint/bluepoint/internal/api/rest"
 	"github.com/bluepoint/bluepoint/internal/auth/loginlimit"
 	"github.com/bluepoint/bluepoint/internal/auth/token"
@@ -50,6 +51,8 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /.well-known/jwks.json", rest.JWKS(a.tokens))
 	rest.Register(mux, rest.Deps{Service: a.service, ReadDB: a.readDB, Store: a.store, Tokens: a.tokens,
 		Limiter: loginlimit.New(loginlimit.Config{}), Ops: a.ops(), Logger: a.logger})
+	mux.Handle("/graphql", graphql.New(graphql.Deps{Service: a.service, ReadDB: a.readDB, Store: a.store,
+		Verifier: verifier{a.tokens}, Logger: a.logger}))
 	return api.Middleware(problemFallback(mux), api.Options{Logger: a.logger, Verifier: verifier{a.tokens}, Metrics: a.metrics})
 }
 
