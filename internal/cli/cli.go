@@ -49,6 +49,7 @@ type commandLine struct {
 	Replay  replayCmd  `cmd:"" help:"Rebuild a read model from the event store, then swap it in."`
 	Export  exportCmd  `cmd:"" help:"Export data sets (features)."`
 	Demo    demoCmd    `cmd:"" help:"Load a year of demo data (every kind of account, transactions, closures) and print logins."`
+	OpenAPI openapiCmd `cmd:"" name:"openapi" help:"Print the REST API's OpenAPI 3.1 document."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

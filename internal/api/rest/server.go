@@ -59,6 +59,7 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	cfg := huma.DefaultConfig("Bluepoint API", Version)
 	cfg.Info.Description = "The community rewards platform: accounts, encounters between civilians and officers, donations, giveaways, merchants' goods and redemptions, the event log and its analytics, and the trace of every request."
 	cfg.OpenAPIPath = "/openapi"
+	cfg.Servers = []*huma.Server{{URL: "/", Description: "The server that serves this document."}}
 	// No $schema links in bodies: clients echo bodies back, and the
 	// strict schemas would then have to accept the extra field.
 	cfg.CreateHooks = nil
@@ -87,6 +88,9 @@ const bearer = "bearer"
 func op(id, method, path, summary, tag string, public bool) huma.Operation {
 	o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
 		Tags: []string{tag}, MaxBodyBytes: maxBody}
+	// An empty requirement says "no credentials needed", so that every
+	// operation states its security.
+	o.Security = []map[string][]string{{}}
 	if !public {
 		o.Security = []map[string][]string{{bearer: {}}}
 		o.Errors = []int{http.StatusUnauthorized, http.StatusForbidden}
@@ -210,3 +214,9 @@ func register[I, O any](s *Server, o huma.Operation, h func(context.Context, *I)
 }
 
 var problemsOnce sync.Once
+
+// Document renders the OpenAPI document without serving anything, for
+// tools and linters.
+func Document() ([]byte, error) {
+	return Register(http.NewServeMux(), Deps{}).OpenAPI().MarshalJSON()
+}
