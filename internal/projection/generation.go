@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
 // registryDDL creates the table that says which generation of each
@@ -45,10 +43,15 @@ func schemaHash(p Projection, d Dialect) string {
 }
 
 // createGeneration creates a generation's tables and its positions table,
-// dropping leftovers of an interrupted rebuild first.
-func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection, gen int) error {
+// dropping leftovers of an interrupted rebuild first. With deferIndexes it
+// leaves out the secondary indexes (CREATE INDEX statements) and returns
+// them for the caller to run once the tables are filled: building an
+// index over loaded rows sorts once, where keeping it up to date row by row
+// costs a random write per row and index. Only keys (primary and unique,
+// which upserts rely on) are created up front.
+func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection, gen int, deferIndexes bool) ([]string, error) {
 	tables := tablesOf(p, gen)
-	var stmts []string
+	var stmts, deferred []string
 	for _, phys := range tables {
 		stmts = append(stmts, "DROP TABLE IF EXISTS "+phys)
 	}
@@ -58,16 +61,20 @@ func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection,
 	for _, ddl := range p.Create(r.db.Dialect) {
 		q, err := expand(r.db.Dialect, tables, ddl)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if deferIndexes && strings.HasPrefix(strings.TrimSpace(q), "CREATE INDEX ") {
+			deferred = append(deferred, q)
+			continue
 		}
 		stmts = append(stmts, q)
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("projection %s: create generation %d: %w", p.Name(), gen, err)
+			return nil, fmt.Errorf("projection %s: create generation %d: %w", p.Name(), gen, err)
 		}
 	}
-	return nil
+	return deferred, nil
 }
 
 // showGeneration points the views at a generation and records it.
@@ -115,29 +122,4 @@ func (r *Runner) current(ctx context.Context, tx *sql.Tx, p Projection, forSwap 
 		return 0, "", nil
 	}
 	return gen, hash, err
-}
-
-// applyTo applies e to generation gen unless that generation already has
-// it: the stream version says so exactly. It reports whether it applied.
-func (r *Runner) applyTo(ctx context.Context, tx *sql.Tx, p Projection, gen int, e eventstore.Event) (bool, error) {
-	pos := positionsTable(p, gen)
-	var version int64
-	err := tx.QueryRowContext(ctx, Rebind(`SELECT version FROM `+pos+` WHERE stream_id = ?`), e.StreamID).Scan(&version)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("projection %s: read position: %w", p.Name(), err)
-	}
-	if e.StreamVersion <= version {
-		return false, nil
-	}
-	if err := p.Apply(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, e); err != nil {
-		return false, fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
-	}
-	_, err = tx.ExecContext(ctx, Rebind(`INSERT INTO `+pos+` (stream_id, version, global_position, tx_id, recorded_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, global_position = excluded.global_position,
-		tx_id = excluded.tx_id, recorded_at = excluded.recorded_at`),
-		e.StreamID, e.StreamVersion, e.Position.Global, int64(e.Position.TxID), e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z"))
-	if err != nil {
-		return false, fmt.Errorf("projection %s: record position: %w", p.Name(), err)
-	}
-	return true, nil
 }

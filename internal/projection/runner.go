@@ -71,7 +71,7 @@ func (r *Runner) ensure(ctx context.Context, p Projection) error {
 		if err != nil || gen > 0 {
 			return err
 		}
-		if err := r.createGeneration(ctx, tx, p, 1); err != nil {
+		if _, err := r.createGeneration(ctx, tx, p, 1, false); err != nil {
 			return err
 		}
 		return r.showGeneration(ctx, tx, p, 1)
@@ -161,7 +161,8 @@ func (r *Runner) Apply(ctx context.Context, name string, e eventstore.Event) err
 		if err != nil {
 			return err
 		}
-		applied, err = r.applyTo(ctx, tx, p, gen, e)
+		n, err := r.applyTo(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, p, gen, []eventstore.Event{e})
+		applied = n > 0
 		return err
 	})
 	if err == nil && applied && e.Metadata.TraceID != "" {
@@ -171,179 +172,6 @@ func (r *Runner) Apply(ctx context.Context, name string, e eventstore.Event) err
 		}
 	}
 	return err
-}
-
-// rebuildBatch is how many events of the global log a rebuild applies per
-// transaction.
-const rebuildBatch = 1000
-
-// Rebuild builds a new generation of a projection from the event store's
-// global log, then swaps it in. Reads are served from the old tables until
-// the swap; the old tables are dropped after. progress, when set, is called
-// with the number of events applied so far.
-//
-// The swap happens in one transaction that holds the registry row, so the
-// live consumer waits: it applies what was appended meanwhile, checks that
-// the new generation has every event the old one has (on Postgres the global
-// log can lag behind what the live consumer already applied, while an older
-// transaction anywhere on the server is open; then the swap waits and tries
-// again), points the views at the new tables and records the generation.
-func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events int)) error {
-	p, ok := r.byName[name]
-	if !ok {
-		return fmt.Errorf("projection %q is not defined (projections: %v)", name, r.Names())
-	}
-	var old int
-	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		old, _, err = r.current(ctx, tx, p, false)
-		return err
-	}); err != nil {
-		return err
-	}
-	next := old + 1
-	if err := r.db.inTx(ctx, func(tx *sql.Tx) error { return r.createGeneration(ctx, tx, p, next) }); err != nil {
-		return err
-	}
-	b := &rebuild{r: r, p: p, gen: next, progress: progress}
-	// Everything committed before the rebuild began: read up to the head.
-	if err := b.toHead(ctx); err != nil {
-		return err
-	}
-	for attempt := 0; ; attempt++ {
-		swapped := false
-		err := r.db.inTx(ctx, func(tx *sql.Tx) error {
-			if _, _, err := r.current(ctx, tx, p, true); err != nil {
-				return err
-			}
-			if err := b.drain(ctx, tx); err != nil {
-				return err
-			}
-			behind, err := r.behind(ctx, tx, p, old, next)
-			if err != nil || behind > 0 {
-				return err
-			}
-			swapped = true
-			return r.showGeneration(ctx, tx, p, next)
-		})
-		if err != nil {
-			return err
-		}
-		if swapped {
-			break
-		}
-		if attempt >= 600 {
-			return fmt.Errorf("projection %s: the rebuild could not catch up with the live read model", name)
-		}
-		// Let the global log catch up outside the lock, then try again.
-		if err := b.toHead(ctx); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	if progress != nil {
-		progress(b.done)
-	}
-	if old > 0 {
-		if err := r.dropGeneration(ctx, p, old); err != nil {
-			r.logger.Warn("projection: drop the old generation", "projection", name, "generation", old, "err", err)
-		}
-	}
-	return nil
-}
-
-// behind counts the streams of which generation old has applied more than
-// generation next.
-func (r *Runner) behind(ctx context.Context, tx *sql.Tx, p Projection, old, next int) (int, error) {
-	if old == 0 {
-		return 0, nil
-	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+positionsTable(p, old)+` o LEFT JOIN `+positionsTable(p, next)+
-		` n ON n.stream_id = o.stream_id WHERE n.version IS NULL OR n.version < o.version`).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("projection %s: compare generations: %w", p.Name(), err)
-	}
-	return n, nil
-}
-
-// rebuild is the state of one rebuild: how far it read the global log.
-type rebuild struct {
-	r        *Runner
-	p        Projection
-	gen      int
-	after    eventstore.Position
-	done     int
-	progress func(int)
-}
-
-// toHead applies the global log up to its current head, in batches of one
-// transaction each, waiting for the log to reach the head.
-func (b *rebuild) toHead(ctx context.Context) error {
-	head, ok, err := b.r.store.Head(ctx, b.p.Categories())
-	if err != nil {
-		return fmt.Errorf("projection %s: head of the global log: %w", b.p.Name(), err)
-	}
-	seen := !ok
-	for {
-		var batch []eventstore.Event
-		err := b.r.db.inTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			batch, err = b.batch(ctx, tx)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, e := range batch {
-			seen = seen || e.ID == head
-		}
-		if len(batch) > 0 {
-			continue
-		}
-		if seen {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond): // the log lags behind a transaction still open
-		}
-	}
-}
-
-// drain applies what the global log returns until it returns nothing.
-func (b *rebuild) drain(ctx context.Context, tx *sql.Tx) error {
-	for {
-		batch, err := b.batch(ctx, tx)
-		if err != nil || len(batch) == 0 {
-			return err
-		}
-	}
-}
-
-// batch reads and applies one batch of the global log in tx.
-func (b *rebuild) batch(ctx context.Context, tx *sql.Tx) ([]eventstore.Event, error) {
-	batch, err := b.r.store.ReadAll(ctx, &eventstore.ReadAllParams{After: b.after, Limit: rebuildBatch, Categories: b.p.Categories()})
-	if err != nil {
-		return nil, fmt.Errorf("projection %s: read the global log: %w", b.p.Name(), err)
-	}
-	for _, e := range batch {
-		if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, e); err != nil {
-			return nil, err
-		}
-	}
-	if len(batch) > 0 {
-		b.after, b.done = batch[len(batch)-1].Position, b.done+len(batch)
-		if b.progress != nil {
-			b.progress(b.done)
-		}
-	}
-	return batch, nil
 }
 
 // Names lists the projections.

@@ -1,0 +1,196 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Batcher is a Projection that applies a run of events at once: a rebuild
+// hands it a whole batch of the global log, so it can read the rows the
+// batch touches with one query, fold the events in memory and write the
+// results with a few multi-row statements, instead of paying a round trip
+// per statement per event. The result must be the one Apply would give
+// applied to each event in turn: the rebuilt-equals-live test holds it to
+// that.
+//
+// The runner hands live events to ApplyBatch too (one at a time), so a
+// Batcher's Apply is only a fallback for callers that use it directly.
+type Batcher interface {
+	Projection
+	// ApplyBatch applies events in order. Events already applied never
+	// come, nor events of categories it does not read.
+	ApplyBatch(ctx context.Context, tx *Tx, events []eventstore.Event) error
+}
+
+// maxParams bounds the placeholders of one statement: SQLite allows 32,766
+// by default, Postgres 65,535.
+const maxParams = 30_000
+
+// Placeholders returns n comma-separated placeholders, for IN lists and
+// VALUES rows.
+func Placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return "?" + strings.Repeat(", ?", n-1)
+}
+
+// ExecValues runs head, a VALUES list with one row per element of rows,
+// then tail: a multi-row INSERT or upsert, split into as few statements as
+// the placeholder limits allow. Every row has the same number of values.
+// An upsert's rows must have distinct keys (Postgres refuses to update one
+// row twice in one statement).
+func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail string) error {
+	return t.values(ctx, head, rows, tail, nil)
+}
+
+// QueryValues is ExecValues for a statement that returns rows (INSERT ...
+// RETURNING): scan is called on each row returned.
+func (t *Tx) QueryValues(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {
+	return t.values(ctx, head, rows, tail, scan)
+}
+
+func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	one := "(" + Placeholders(width) + ")"
+	for chunk := range slices.Chunk(rows, max(1, maxParams/width)) {
+		var q strings.Builder
+		q.Grow(len(head) + len(tail) + len(chunk)*(len(one)+2) + 8)
+		q.WriteString(head)
+		q.WriteString(" VALUES ")
+		args := make([]any, 0, len(chunk)*width)
+		for i, row := range chunk {
+			if len(row) != width {
+				return fmt.Errorf("projection: a VALUES row of %d values among rows of %d", len(row), width)
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(one)
+			args = append(args, row...)
+		}
+		q.WriteString(" ")
+		q.WriteString(tail)
+		if scan == nil {
+			if _, err := t.Exec(ctx, q.String(), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.each(ctx, q.String(), args, scan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// each runs a query and calls scan on each row.
+func (t *Tx) each(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := t.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("projection: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("projection: %w", err)
+	}
+	return nil
+}
+
+// QueryIn runs query once per chunk of keys, with its "(?...)" replaced by
+// the chunk's placeholders (an IN list), and calls scan on each row.
+func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
+	for chunk := range slices.Chunk(keys, maxParams) {
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		q := strings.Replace(query, "(?...)", "("+Placeholders(len(chunk))+")", 1)
+		if err := t.each(ctx, q, args, scan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyTo applies events to generation gen, each unless that generation
+// already has it: the stream version says so exactly. Whatever the
+// projection, the positions of the streams cost one read and one write per
+// call, not per event. It returns how many events it applied.
+func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event) (int, error) {
+	pos := positionsTable(p, gen)
+	var ids []string
+	known := map[string]int64{}
+	for _, e := range events {
+		if _, ok := known[e.StreamID]; !ok {
+			known[e.StreamID] = 0
+			ids = append(ids, e.StreamID)
+		}
+	}
+	err := t.QueryIn(ctx, `SELECT stream_id, version FROM `+pos+` WHERE stream_id IN (?...)`, ids, func(rows *sql.Rows) error {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		known[id] = v
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
+	}
+	fresh := make([]eventstore.Event, 0, len(events))
+	last := map[string]int{} // the newest fresh event of each stream, by index in fresh
+	for _, e := range events {
+		if e.StreamVersion <= known[e.StreamID] {
+			continue
+		}
+		known[e.StreamID] = e.StreamVersion
+		last[e.StreamID] = len(fresh)
+		fresh = append(fresh, e)
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	if b, ok := p.(Batcher); ok {
+		if err := b.ApplyBatch(ctx, t, fresh); err != nil {
+			return 0, fmt.Errorf("projection %s: apply %d events from %s %s: %w", p.Name(), len(fresh), fresh[0].Type, fresh[0].ID, err)
+		}
+	} else {
+		for _, e := range fresh {
+			if err := p.Apply(ctx, t, e); err != nil {
+				return 0, fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
+			}
+		}
+	}
+	rows := make([][]any, 0, len(last))
+	for _, id := range ids {
+		i, ok := last[id]
+		if !ok {
+			continue
+		}
+		e := fresh[i]
+		rows = append(rows, []any{e.StreamID, e.StreamVersion, e.Position.Global, int64(e.Position.TxID),
+			e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z")})
+	}
+	err = t.ExecValues(ctx, `INSERT INTO `+pos+` (stream_id, version, global_position, tx_id, recorded_at)`, rows,
+		`ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, global_position = excluded.global_position,
+		tx_id = excluded.tx_id, recorded_at = excluded.recorded_at`)
+	if err != nil {
+		return 0, fmt.Errorf("projection %s: record positions: %w", p.Name(), err)
+	}
+	return len(fresh), nil
+}

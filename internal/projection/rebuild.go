@@ -1,0 +1,279 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// rebuildBatch is how many events of the global log a rebuild reads and
+// applies per transaction: enough that the statements and the commit of a
+// batch cost little per event, few enough that a batch's rows fit in memory
+// many times over.
+const rebuildBatch = 5000
+
+// Rebuild builds a new generation of a projection from the event store's
+// global log, then swaps it in. Reads are served from the old tables until
+// the swap; the old tables are dropped after. progress, when set, is called
+// with the number of events applied so far.
+//
+// The new tables get their secondary indexes once they hold the log up to
+// its head. Each batch is read while the one before is being applied, and
+// applied in one transaction (with one call of ApplyBatch when the
+// projection is a Batcher). On Postgres the batches commit without waiting
+// for the disk: a crash loses the unfinished generation, which the next
+// rebuild drops and starts again, so only the swap needs to be durable.
+//
+// The swap happens in one transaction that holds the registry row, so the
+// live consumer waits: it applies what was appended meanwhile, checks that
+// the new generation has every event the old one has (on Postgres the global
+// log can lag behind what the live consumer already applied, while an older
+// transaction anywhere on the server is open; then the swap waits and tries
+// again), points the views at the new tables and records the generation.
+func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events int)) error {
+	p, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("projection %q is not defined (projections: %v)", name, r.Names())
+	}
+	var old int
+	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		old, _, err = r.current(ctx, tx, p, false)
+		return err
+	}); err != nil {
+		return err
+	}
+	next := old + 1
+	var indexes []string
+	if err := r.db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		indexes, err = r.createGeneration(ctx, tx, p, next, true)
+		return err
+	}); err != nil {
+		return err
+	}
+	b := &rebuild{r: r, p: p, gen: next, progress: progress}
+	defer b.stopReading()
+	// Everything committed before the rebuild began: read up to the head.
+	if err := b.toHead(ctx); err != nil {
+		return err
+	}
+	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range indexes {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("projection %s: index generation %d: %w", name, next, err)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		swapped := false
+		err := r.db.inTx(ctx, func(tx *sql.Tx) error {
+			if _, _, err := r.current(ctx, tx, p, true); err != nil {
+				return err
+			}
+			if err := b.drain(ctx, tx); err != nil {
+				return err
+			}
+			behind, err := r.behind(ctx, tx, p, old, next)
+			if err != nil || behind > 0 {
+				return err
+			}
+			swapped = true
+			return r.showGeneration(ctx, tx, p, next)
+		})
+		if err != nil {
+			return err
+		}
+		if swapped {
+			break
+		}
+		if attempt >= 600 {
+			return fmt.Errorf("projection %s: the rebuild could not catch up with the live read model", name)
+		}
+		// Let the global log catch up outside the lock, then try again.
+		if err := b.toHead(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if progress != nil {
+		progress(b.done)
+	}
+	if old > 0 {
+		if err := r.dropGeneration(ctx, p, old); err != nil {
+			r.logger.Warn("projection: drop the old generation", "projection", name, "generation", old, "err", err)
+		}
+	}
+	return nil
+}
+
+// behind counts the streams of which generation old has applied more than
+// generation next.
+func (r *Runner) behind(ctx context.Context, tx *sql.Tx, p Projection, old, next int) (int, error) {
+	if old == 0 {
+		return 0, nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+positionsTable(p, old)+` o LEFT JOIN `+positionsTable(p, next)+
+		` n ON n.stream_id = o.stream_id WHERE n.version IS NULL OR n.version < o.version`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("projection %s: compare generations: %w", p.Name(), err)
+	}
+	return n, nil
+}
+
+// rebuild is the state of one rebuild: how far it read the global log, and
+// the read of the next batch when one is under way.
+type rebuild struct {
+	r        *Runner
+	p        Projection
+	gen      int
+	after    eventstore.Position
+	done     int
+	progress func(int)
+	ahead    chan readResult
+}
+
+type readResult struct {
+	events []eventstore.Event
+	err    error
+}
+
+// toHead applies the global log up to its current head, in batches of one
+// transaction each, waiting for the log to reach the head.
+func (b *rebuild) toHead(ctx context.Context) error {
+	head, ok, err := b.r.store.Head(ctx, b.p.Categories())
+	if err != nil {
+		return fmt.Errorf("projection %s: head of the global log: %w", b.p.Name(), err)
+	}
+	seen := !ok
+	for {
+		var batch []eventstore.Event
+		err := b.r.db.inTx(ctx, func(tx *sql.Tx) error {
+			if b.r.db.Dialect == Postgres {
+				if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+					return fmt.Errorf("projection %s: %w", b.p.Name(), err)
+				}
+			}
+			var err error
+			batch, err = b.batch(ctx, tx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range batch {
+			seen = seen || e.ID == head
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		if seen {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond): // the log lags behind a transaction still open
+		}
+	}
+}
+
+// drain applies what the global log returns until it returns nothing.
+func (b *rebuild) drain(ctx context.Context, tx *sql.Tx) error {
+	for {
+		batch, err := b.batch(ctx, tx)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+	}
+}
+
+// read returns the next batch of the global log after b.after, of every
+// category the projection reads (and, when it reads several, of the
+// others too). A batch read ahead serves if it holds events; an empty one
+// is read again, since the log may have grown since.
+func (b *rebuild) read(ctx context.Context) ([]eventstore.Event, error) {
+	if b.ahead != nil {
+		res := <-b.ahead
+		b.ahead = nil
+		if res.err != nil || len(res.events) > 0 {
+			return res.events, res.err
+		}
+	}
+	return b.readAt(ctx, b.after)
+}
+
+func (b *rebuild) readAt(ctx context.Context, after eventstore.Position) ([]eventstore.Event, error) {
+	params := &eventstore.ReadAllParams{After: after, Limit: rebuildBatch}
+	// The store keeps the global log in order per category, so one category
+	// reads in order from its index; a filter on several has to gather and
+	// sort every later event of them on each read (on Postgres), which makes
+	// a rebuild quadratic. Reading everything and keeping what the
+	// projection reads costs only the events of the other categories.
+	if cats := b.p.Categories(); len(cats) == 1 {
+		params.Categories = cats
+	}
+	events, err := b.r.store.ReadAll(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("projection %s: read the global log: %w", b.p.Name(), err)
+	}
+	return events, nil
+}
+
+// readAhead starts reading the batch after b.after.
+func (b *rebuild) readAhead(ctx context.Context) {
+	ch := make(chan readResult, 1)
+	b.ahead = ch
+	after := b.after
+	go func() {
+		events, err := b.readAt(ctx, after)
+		ch <- readResult{events, err}
+	}()
+}
+
+// stopReading waits for a read ahead that nobody will take.
+func (b *rebuild) stopReading() {
+	if b.ahead != nil {
+		<-b.ahead
+		b.ahead = nil
+	}
+}
+
+// batch reads and applies one batch of the global log in tx. It returns
+// the events read, of every category: they say whether the log has more.
+func (b *rebuild) batch(ctx context.Context, tx *sql.Tx) ([]eventstore.Event, error) {
+	batch, err := b.read(ctx)
+	if err != nil || len(batch) == 0 {
+		return nil, err
+	}
+	b.after = batch[len(batch)-1].Position
+	b.readAhead(ctx)
+	events := batch
+	if cats := b.p.Categories(); len(cats) > 1 {
+		events = make([]eventstore.Event, 0, len(batch))
+		for _, e := range batch {
+			if slices.Contains(cats, e.Category()) {
+				events = append(events, e)
+			}
+		}
+	}
+	if _, err := b.r.applyTo(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen)}, b.p, b.gen, events); err != nil {
+		return nil, err
+	}
+	b.done += len(events)
+	if b.progress != nil {
+		b.progress(b.done)
+	}
+	return batch, nil
+}
