@@ -2,7 +2,9 @@ package users
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/codec"
@@ -18,126 +20,342 @@ import (
 // included). Personal fields stay sealed: it only parses JSON.
 var decoder = service.NewCodec()
 
-// Apply writes one event into the tables. The runner calls it once per
-// event, in per-stream order, in the transaction that records the event as
-// applied. Event types it does not know (added to these streams later) are
-// skipped rather than stopping the read model.
-func (Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
-	v, err := decoder.Decode(e)
-	if errors.Is(err, codec.ErrUnknownType) {
-		return nil
+var _ projection.Batcher = Projection{}
+
+// Apply writes one event into the tables; see ApplyBatch.
+func (p Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
+	return p.ApplyBatch(ctx, tx, []eventstore.Event{e})
+}
+
+// ApplyBatch writes events into the tables. The runner calls it with the
+// events of a stream once each and in order, in the transaction that
+// records them as applied: live, one event at a time; in a rebuild, a
+// whole batch of the global log. It reads the rows the events touch with
+// one query per table, folds the events into them in memory and writes
+// each changed row back once, so a batch costs a handful of statements
+// whatever its size. Event types it does not know (added to these streams
+// later) are skipped rather than stopping the read model.
+func (Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
+	vs := make([]any, 0, len(events))
+	for _, e := range events {
+		v, err := decoder.Decode(e)
+		if errors.Is(err, codec.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		vs = append(vs, v)
 	}
+	s := newState()
+	if err := s.load(ctx, tx, vs); err != nil {
+		return err
+	}
+	for _, v := range vs {
+		s.apply(v)
+	}
+	return s.save(ctx, tx)
+}
+
+// accountRow is a row of the accounts table as stored.
+type accountRow struct {
+	id, kind, status, name, email, phone, businessName, department, registrationNumber string
+	householdSize                                                                      int64
+	sponsorCharityID                                                                   string
+	balance                                                                            int64
+	openedAt, verifiedAt, closedAt                                                     string
+	erased                                                                             bool
+	lastActivityAt                                                                     string
+}
+
+const accountColumns = `id, kind, status, name, email, phone, business_name, department, registration_number,
+	household_size, sponsor_charity_id, balance, opened_at, verified_at, closed_at, erased, last_activity_at`
+
+func (a *accountRow) dest() []any {
+	return []any{&a.id, &a.kind, &a.status, &a.name, &a.email, &a.phone, &a.businessName, &a.department,
+		&a.registrationNumber, &a.householdSize, &a.sponsorCharityID, &a.balance, &a.openedAt, &a.verifiedAt,
+		&a.closedAt, &a.erased, &a.lastActivityAt}
+}
+
+func (a *accountRow) values() []any {
+	return []any{a.id, a.kind, a.status, a.name, a.email, a.phone, a.businessName, a.department,
+		a.registrationNumber, a.householdSize, a.sponsorCharityID, a.balance, a.openedAt, a.verifiedAt,
+		a.closedAt, a.erased, a.lastActivityAt}
+}
+
+// productRow is a row of the products table as stored.
+type productRow struct {
+	merchantID, sku, name   string
+	pricePoints, stock      int64
+	status                  string
+	unitsSold, pointsEarned int64
+}
+
+const productColumns = `merchant_id, sku, name, price_points, stock, status, units_sold, points_earned`
+
+type productKey struct{ merchantID, sku string }
+
+// state holds the rows a batch touches. A row absent from the table is
+// absent from the maps too: updates of a row that does not exist change
+// nothing, as an UPDATE would.
+type state struct {
+	accounts map[string]*accountRow
+	products map[productKey]*productRow
+	txs      map[string]Transaction
+	// The order rows were first changed in, so writes are deterministic.
+	dirtyAccounts []string
+	dirtyProducts []productKey
+	txOrder       []string
+	dirty         map[any]bool
+}
+
+func newState() *state {
+	return &state{accounts: map[string]*accountRow{}, products: map[productKey]*productRow{}, txs: map[string]Transaction{}, dirty: map[any]bool{}}
+}
+
+// load reads the account and product rows the events name.
+func (s *state) load(ctx context.Context, tx *projection.Tx, vs []any) error {
+	var ids, merchants []string
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if id := accountOf(v); id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+		if k, ok := productOf(v); ok && !seen["\x00"+k.merchantID] {
+			seen["\x00"+k.merchantID] = true
+			merchants = append(merchants, k.merchantID)
+		}
+	}
+	err := tx.QueryIn(ctx, `SELECT `+accountColumns+` FROM {accounts} WHERE id IN (?...)`, ids, func(rows *sql.Rows) error {
+		a := &accountRow{}
+		if err := rows.Scan(a.dest()...); err != nil {
+			return fmt.Errorf("users: load accounts: %w", err)
+		}
+		s.accounts[a.id] = a
+		return nil
+	})
 	if err != nil {
 		return err
 	}
+	// A merchant has few products: reading them all is one simple query.
+	return tx.QueryIn(ctx, `SELECT `+productColumns+` FROM {products} WHERE merchant_id IN (?...)`, merchants, func(rows *sql.Rows) error {
+		p := &productRow{}
+		if err := rows.Scan(&p.merchantID, &p.sku, &p.name, &p.pricePoints, &p.stock, &p.status, &p.unitsSold, &p.pointsEarned); err != nil {
+			return fmt.Errorf("users: load products: %w", err)
+		}
+		s.products[productKey{p.merchantID, p.sku}] = p
+		return nil
+	})
+}
+
+// accountOf names the account row an event changes.
+func accountOf(v any) string {
 	switch ev := v.(type) {
 	case account.AccountOpened:
-		return opened(ctx, tx, ev)
+		return ev.AccountID
 	case account.AccountVerified:
-		return exec(ctx, tx, `UPDATE {accounts} SET status = ?, verified_at = ? WHERE id = ?`,
-			string(account.Active), stamp(ev.VerifiedAt), ev.AccountID)
+		return ev.AccountID
 	case account.ProfileUpdated:
-		if err := exec(ctx, tx, `UPDATE {accounts} SET name = ?, phone = ?, business_name = ?, department = ?,
-			registration_number = ?, household_size = ?, sponsor_charity_id = ? WHERE id = ? AND erased = FALSE`,
-			ev.Name, ev.Phone, ev.BusinessName, ev.Department, ev.RegistrationNumber, int64(ev.HouseholdSize),
-			ev.SponsorCharityID, ev.AccountID); err != nil {
-			return err
-		}
-		return touch(ctx, tx, ev.AccountID, ev.UpdatedAt)
+		return ev.AccountID
 	case account.AccountClosed:
-		if err := exec(ctx, tx, `UPDATE {accounts} SET status = ?, closed_at = ? WHERE id = ?`,
-			string(account.Closed), stamp(ev.ClosedAt), ev.AccountID); err != nil {
-			return err
-		}
-		return touch(ctx, tx, ev.AccountID, ev.ClosedAt)
+		return ev.AccountID
 	case account.PointsCredited:
-		return balance(ctx, tx, ev.AccountID, ev.Balance, ev.CreditedAt)
+		return ev.AccountID
 	case account.PointsDebited:
-		return balance(ctx, tx, ev.AccountID, ev.Balance, ev.DebitedAt)
+		return ev.AccountID
+	case account.PersonalDataErased:
+		return ev.AccountID
+	}
+	return ""
+}
+
+// productOf names the product row an event changes.
+func productOf(v any) (productKey, bool) {
+	switch ev := v.(type) {
+	case product.ProductListed:
+		return productKey{ev.MerchantID, ev.SKU}, true
+	case product.ProductRestocked:
+		return productKey{ev.MerchantID, ev.SKU}, true
+	case product.ProductRepriced:
+		return productKey{ev.MerchantID, ev.SKU}, true
+	case product.ProductDelisted:
+		return productKey{ev.MerchantID, ev.SKU}, true
+	case product.ProductRedeemed:
+		return productKey{ev.MerchantID, ev.SKU}, true
+	}
+	return productKey{}, false
+}
+
+// account returns the row of id for a change, or nil when there is none.
+func (s *state) account(id string) *accountRow {
+	a := s.accounts[id]
+	if a != nil && !s.dirty[id] {
+		s.dirty[id] = true
+		s.dirtyAccounts = append(s.dirtyAccounts, id)
+	}
+	return a
+}
+
+func (s *state) product(k productKey) *productRow {
+	p := s.products[k]
+	if p != nil && !s.dirty[k] {
+		s.dirty[k] = true
+		s.dirtyProducts = append(s.dirtyProducts, k)
+	}
+	return p
+}
+
+// apply folds one event into the rows.
+func (s *state) apply(v any) {
+	switch ev := v.(type) {
+	case account.AccountOpened:
+		s.opened(ev)
+	case account.AccountVerified:
+		if a := s.account(ev.AccountID); a != nil {
+			a.status, a.verifiedAt = string(account.Active), stamp(ev.VerifiedAt)
+		}
+	case account.ProfileUpdated:
+		if a := s.account(ev.AccountID); a != nil {
+			if !a.erased {
+				a.name, a.phone, a.businessName, a.department = ev.Name, ev.Phone, ev.BusinessName, ev.Department
+				a.registrationNumber, a.householdSize, a.sponsorCharityID = ev.RegistrationNumber, int64(ev.HouseholdSize), ev.SponsorCharityID
+			}
+			touch(a, ev.UpdatedAt)
+		}
+	case account.AccountClosed:
+		if a := s.account(ev.AccountID); a != nil {
+			a.status, a.closedAt = string(account.Closed), stamp(ev.ClosedAt)
+			touch(a, ev.ClosedAt)
+		}
+	case account.PointsCredited:
+		// The entry carries the balance it left, so no sum is needed.
+		if a := s.account(ev.AccountID); a != nil {
+			a.balance = ev.Balance
+			touch(a, ev.CreditedAt)
+		}
+	case account.PointsDebited:
+		if a := s.account(ev.AccountID); a != nil {
+			a.balance = ev.Balance
+			touch(a, ev.DebitedAt)
+		}
 	case account.PersonalDataErased:
 		// The tokens would no longer open anyway (the data key is gone);
 		// dropping them keeps nothing personal in the table at all.
-		return exec(ctx, tx, `UPDATE {accounts} SET name = '', email = '', phone = '', erased = TRUE WHERE id = ?`, ev.AccountID)
+		if a := s.account(ev.AccountID); a != nil {
+			a.name, a.email, a.phone, a.erased = "", "", "", true
+		}
 	case transfer.InteractionRecorded:
-		return record(ctx, tx, Transaction{ID: ev.TxID, Kind: KindInteraction, FromID: ev.CivilianID, ToID: ev.OfficerID,
+		s.record(Transaction{ID: ev.TxID, Kind: KindInteraction, FromID: ev.CivilianID, ToID: ev.OfficerID,
 			Points: ev.CivilianPoints, Bonus: ev.OfficerPoints, RuleVersion: ev.RuleVersion, At: ev.RecordedAt})
 	case transfer.DonationMade:
-		return record(ctx, tx, Transaction{ID: ev.TxID, Kind: KindDonation, FromID: ev.From, ToID: ev.To,
+		s.record(Transaction{ID: ev.TxID, Kind: KindDonation, FromID: ev.From, ToID: ev.To,
 			Points: ev.Points, Bonus: ev.Bonus, RuleVersion: ev.RuleVersion, At: ev.DonatedAt, Note: ev.Note})
 	case transfer.GiveawayMade:
-		return record(ctx, tx, Transaction{ID: ev.TxID, Kind: KindGiveaway, FromID: ev.From, ToID: ev.To,
+		s.record(Transaction{ID: ev.TxID, Kind: KindGiveaway, FromID: ev.From, ToID: ev.To,
 			Points: ev.Points, Bonus: ev.Bonus, RuleVersion: ev.RuleVersion, At: ev.GivenAt})
 	case transfer.RedemptionMade:
-		return record(ctx, tx, Transaction{ID: ev.TxID, Kind: KindRedemption, FromID: ev.RedeemerID, ToID: ev.MerchantID,
+		s.record(Transaction{ID: ev.TxID, Kind: KindRedemption, FromID: ev.RedeemerID, ToID: ev.MerchantID,
 			Points: ev.Points, Bonus: ev.Bonus, MerchantID: ev.MerchantID, SKU: ev.SKU, Quantity: ev.Quantity,
 			RuleVersion: ev.RuleVersion, At: ev.RedeemedAt})
 	case product.ProductListed:
-		return exec(ctx, tx, `INSERT INTO {products} (merchant_id, sku, name, price_points, stock, status)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (merchant_id, sku) DO UPDATE SET name = excluded.name, price_points = excluded.price_points,
-			stock = excluded.stock, status = excluded.status`,
-			ev.MerchantID, ev.SKU, ev.Name, ev.PricePoints, ev.Stock, string(product.Listed))
+		k := productKey{ev.MerchantID, ev.SKU}
+		p := s.products[k]
+		if p == nil {
+			p = &productRow{merchantID: ev.MerchantID, sku: ev.SKU}
+			s.products[k] = p
+		}
+		s.product(k)
+		p.name, p.pricePoints, p.stock, p.status = ev.Name, ev.PricePoints, ev.Stock, string(product.Listed)
 	case product.ProductRestocked:
-		return exec(ctx, tx, `UPDATE {products} SET stock = ? WHERE merchant_id = ? AND sku = ?`, ev.StockAfter, ev.MerchantID, ev.SKU)
+		if p := s.product(productKey{ev.MerchantID, ev.SKU}); p != nil {
+			p.stock = ev.StockAfter
+		}
 	case product.ProductRepriced:
-		return exec(ctx, tx, `UPDATE {products} SET price_points = ? WHERE merchant_id = ? AND sku = ?`, ev.PricePoints, ev.MerchantID, ev.SKU)
+		if p := s.product(productKey{ev.MerchantID, ev.SKU}); p != nil {
+			p.pricePoints = ev.PricePoints
+		}
 	case product.ProductDelisted:
-		return exec(ctx, tx, `UPDATE {products} SET status = ? WHERE merchant_id = ? AND sku = ?`,
-			string(product.Delisted), ev.MerchantID, ev.SKU)
+		if p := s.product(productKey{ev.MerchantID, ev.SKU}); p != nil {
+			p.status = string(product.Delisted)
+		}
 	case product.ProductRedeemed:
 		// Increments are exact: the runner applies each event of a stream
 		// once and in order.
-		return exec(ctx, tx, `UPDATE {products} SET stock = ?, units_sold = units_sold + ?, points_earned = points_earned + ?
-			WHERE merchant_id = ? AND sku = ?`, ev.StockAfter, ev.Quantity, ev.Points, ev.MerchantID, ev.SKU)
+		if p := s.product(productKey{ev.MerchantID, ev.SKU}); p != nil {
+			p.stock, p.unitsSold, p.pointsEarned = ev.StockAfter, p.unitsSold+ev.Quantity, p.pointsEarned+ev.Points
+		}
 	}
-	return nil
 }
 
-func exec(ctx context.Context, tx *projection.Tx, query string, args ...any) error {
-	_, err := tx.Exec(ctx, query, args...)
-	return err
-}
-
-// opened inserts (or, replayed into a table that has it, rewrites) an
-// account as it opens.
-func opened(ctx context.Context, tx *projection.Tx, ev account.AccountOpened) error {
+// opened creates (or, replayed onto a row that has it, rewrites) an
+// account as it opens; the balance and later facts of an existing row stay.
+func (s *state) opened(ev account.AccountOpened) {
+	a := s.accounts[ev.AccountID]
+	if a == nil {
+		a = &accountRow{id: ev.AccountID}
+		s.accounts[ev.AccountID] = a
+	}
+	s.account(ev.AccountID)
 	at := stamp(ev.OpenedAt)
-	return exec(ctx, tx, `INSERT INTO {accounts} (id, kind, status, name, email, phone, business_name, department,
-			registration_number, household_size, sponsor_charity_id, opened_at, last_activity_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status, name = excluded.name,
-			email = excluded.email, phone = excluded.phone, business_name = excluded.business_name,
-			department = excluded.department, registration_number = excluded.registration_number,
-			household_size = excluded.household_size, sponsor_charity_id = excluded.sponsor_charity_id,
-			opened_at = excluded.opened_at, last_activity_at = excluded.last_activity_at`,
-		ev.AccountID, string(ev.Kind), string(ev.Status), ev.Name, ev.Email, ev.Phone, ev.BusinessName, ev.Department,
-		ev.RegistrationNumber, int64(ev.HouseholdSize), ev.SponsorCharityID, at, at)
-}
-
-// balance records the balance a ledger entry left, which the entry
-// carries, so no sum is needed.
-func balance(ctx context.Context, tx *projection.Tx, id string, bal int64, at time.Time) error {
-	if err := exec(ctx, tx, `UPDATE {accounts} SET balance = ? WHERE id = ?`, bal, id); err != nil {
-		return err
-	}
-	return touch(ctx, tx, id, at)
+	a.kind, a.status, a.name, a.email, a.phone = string(ev.Kind), string(ev.Status), ev.Name, ev.Email, ev.Phone
+	a.businessName, a.department, a.registrationNumber = ev.BusinessName, ev.Department, ev.RegistrationNumber
+	a.householdSize, a.sponsorCharityID, a.openedAt, a.lastActivityAt = int64(ev.HouseholdSize), ev.SponsorCharityID, at, at
 }
 
 // touch moves last_activity_at forward, never back.
-func touch(ctx context.Context, tx *projection.Tx, id string, at time.Time) error {
-	s := stamp(at)
-	return exec(ctx, tx, `UPDATE {accounts} SET last_activity_at = ? WHERE id = ? AND last_activity_at < ?`, s, id, s)
+func touch(a *accountRow, at time.Time) {
+	if s := stamp(at); a.lastActivityAt < s {
+		a.lastActivityAt = s
+	}
 }
 
-// record upserts a transaction: its record event is the only one that
+// record keeps a transaction: its record event is the only one that
 // writes its row, so a second write can only carry the same values.
-func record(ctx context.Context, tx *projection.Tx, t Transaction) error {
-	return exec(ctx, tx, `INSERT INTO {transactions} (id, kind, from_id, to_id, points, bonus, merchant_id, sku, quantity,
-			rule_version, at, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, from_id = excluded.from_id, to_id = excluded.to_id,
+func (s *state) record(t Transaction) {
+	if _, ok := s.txs[t.ID]; !ok {
+		s.txOrder = append(s.txOrder, t.ID)
+	}
+	s.txs[t.ID] = t
+}
+
+// save writes every changed row back, one multi-row upsert per table.
+func (s *state) save(ctx context.Context, tx *projection.Tx) error {
+	rows := make([][]any, 0, len(s.dirtyAccounts))
+	for _, id := range s.dirtyAccounts {
+		rows = append(rows, s.accounts[id].values())
+	}
+	err := tx.ExecValues(ctx, `INSERT INTO {accounts} (`+accountColumns+`)`, rows,
+		`ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status, name = excluded.name,
+			email = excluded.email, phone = excluded.phone, business_name = excluded.business_name,
+			department = excluded.department, registration_number = excluded.registration_number,
+			household_size = excluded.household_size, sponsor_charity_id = excluded.sponsor_charity_id,
+			balance = excluded.balance, opened_at = excluded.opened_at, verified_at = excluded.verified_at,
+			closed_at = excluded.closed_at, erased = excluded.erased, last_activity_at = excluded.last_activity_at`)
+	if err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, k := range s.dirtyProducts {
+		p := s.products[k]
+		rows = append(rows, []any{p.merchantID, p.sku, p.name, p.pricePoints, p.stock, p.status, p.unitsSold, p.pointsEarned})
+	}
+	err = tx.ExecValues(ctx, `INSERT INTO {products} (`+productColumns+`)`, rows,
+		`ON CONFLICT (merchant_id, sku) DO UPDATE SET name = excluded.name, price_points = excluded.price_points,
+			stock = excluded.stock, status = excluded.status, units_sold = excluded.units_sold,
+			points_earned = excluded.points_earned`)
+	if err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, id := range s.txOrder {
+		t := s.txs[id]
+		rows = append(rows, []any{t.ID, t.Kind, t.FromID, t.ToID, t.Points, t.Bonus, t.MerchantID, t.SKU, t.Quantity,
+			int64(t.RuleVersion), stamp(t.At), t.Note})
+	}
+	return tx.ExecValues(ctx, `INSERT INTO {transactions} (id, kind, from_id, to_id, points, bonus, merchant_id, sku,
+			quantity, rule_version, at, note)`, rows,
+		`ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, from_id = excluded.from_id, to_id = excluded.to_id,
 			points = excluded.points, bonus = excluded.bonus, merchant_id = excluded.merchant_id, sku = excluded.sku,
-			quantity = excluded.quantity, rule_version = excluded.rule_version, at = excluded.at, note = excluded.note`,
-		t.ID, t.Kind, t.FromID, t.ToID, t.Points, t.Bonus, t.MerchantID, t.SKU, t.Quantity, int64(t.RuleVersion),
-		stamp(t.At), t.Note)
+			quantity = excluded.quantity, rule_version = excluded.rule_version, at = excluded.at, note = excluded.note`)
 }
