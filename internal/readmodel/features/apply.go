@@ -3,8 +3,8 @@ package features
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -21,39 +21,100 @@ const columns = `account_id, kind, status, interactions, officers_met, civilians
 	points_earned, points_donated, points_received, points_redeemed, redemptions,
 	days_active, first_activity, last_activity, rating`
 
-// Apply implements projection.Projection: it updates the row of each
-// account the event concerns and recomputes its rating.
+var _ projection.Batcher = (*Projection)(nil)
+
+// Apply implements projection.Projection; see ApplyBatch.
 func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
+	return p.ApplyBatch(ctx, tx, []eventstore.Event{e})
+}
+
+// ApplyBatch implements projection.Batcher: it updates the row of each
+// account the events concern and recomputes its rating. Live, the runner
+// hands it one event; a rebuild, a whole batch of the global log. Either
+// way it costs a few statements: one read of the rows the events touch,
+// one insert of the officer pairs and one of the active days (each
+// returning the ones that are new, which is what the distinct counts
+// need), and one upsert of the changed rows.
+func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
+	var steps []step
+	for _, e := range events {
+		st, err := p.step(e)
+		if err != nil {
+			return err
+		}
+		if len(st.touches) > 0 {
+			steps = append(steps, st)
+		}
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	b := &batch{rows: map[string]*Features{}, changed: map[string]bool{}, newPairs: map[pair]bool{}, newDays: map[day]bool{}}
+	if err := b.prepare(ctx, tx, steps); err != nil {
+		return err
+	}
+	for _, st := range steps {
+		b.fold(st)
+	}
+	return b.save(ctx, tx)
+}
+
+// step is what one event does: its touches of accounts, in order, and for
+// an interaction the pair that met.
+type step struct {
+	touches []touchOp
+	met     *pair
+}
+
+// touchOp is one account's activity at a time, with the change it makes;
+// first says whether the event is the pair's first meeting.
+type touchOp struct {
+	id     string
+	at     time.Time
+	change func(f *Features, first bool)
+}
+
+type pair struct{ civilian, officer string }
+
+type day struct{ account, day string }
+
+// step decodes an event into what it does to the features.
+func (p *Projection) step(e eventstore.Event) (step, error) {
 	v, err := p.codec.Decode(e)
 	if err != nil {
-		return err
+		return step{}, err
+	}
+	var st step
+	touch := func(id string, at time.Time, change func(*Features, bool)) {
+		if at.IsZero() {
+			at = e.RecordedAt
+		}
+		st.touches = append(st.touches, touchOp{id: id, at: at.UTC().Truncate(time.Microsecond), change: change})
 	}
 	switch ev := v.(type) {
 	case account.AccountOpened:
-		return touch(ctx, tx, ev.AccountID, ev.OpenedAt, e, func(f *Features) error {
+		touch(ev.AccountID, ev.OpenedAt, func(f *Features, _ bool) {
 			f.Kind, f.Status = string(ev.Kind), string(ev.Status)
-			return nil
 		})
 	case account.AccountVerified:
-		return touch(ctx, tx, ev.AccountID, ev.VerifiedAt, e, setStatus(account.Active))
+		touch(ev.AccountID, ev.VerifiedAt, setStatus(account.Active))
 	case account.AccountClosed:
-		return touch(ctx, tx, ev.AccountID, ev.ClosedAt, e, setStatus(account.Closed))
+		touch(ev.AccountID, ev.ClosedAt, setStatus(account.Closed))
 	case account.ProfileUpdated:
-		return touch(ctx, tx, ev.AccountID, ev.UpdatedAt, e, nil)
+		touch(ev.AccountID, ev.UpdatedAt, nil)
 	case account.PersonalDataErased:
-		return touch(ctx, tx, ev.AccountID, ev.ErasedAt, e, nil)
+		touch(ev.AccountID, ev.ErasedAt, nil)
 	case account.PointsCredited:
-		return touch(ctx, tx, ev.AccountID, ev.CreditedAt, e, func(f *Features) error {
+		touch(ev.AccountID, ev.CreditedAt, func(f *Features, _ bool) {
 			switch ev.Reason {
 			case transfer.ReasonDonation, transfer.ReasonGiveaway, transfer.ReasonRedemption:
 				f.PointsReceived += ev.Points
 			default: // interactions, bonuses of any kind
 				f.PointsEarned += ev.Points
 			}
-			return nil
 		})
 	case account.PointsDebited:
-		return touch(ctx, tx, ev.AccountID, ev.DebitedAt, e, func(f *Features) error {
+		touch(ev.AccountID, ev.DebitedAt, func(f *Features, _ bool) {
 			switch ev.Reason {
 			case transfer.ReasonRedemption:
 				f.PointsRedeemed += ev.Points
@@ -61,127 +122,174 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 			case transfer.ReasonDonation, transfer.ReasonGiveaway:
 				f.PointsDonated += ev.Points
 			}
-			return nil
 		})
 	case transfer.InteractionRecorded:
-		return interaction(ctx, tx, ev, e)
+		// The encounter counts for both parties, and a first meeting of the
+		// pair as one more officer met (civilian) and civilian met (officer).
+		st.met = &pair{ev.CivilianID, ev.OfficerID}
+		touch(ev.CivilianID, ev.RecordedAt, func(f *Features, first bool) {
+			f.Interactions++
+			if first {
+				f.OfficersMet++
+			}
+			if f.Kind == "" {
+				f.Kind = string(account.Civilian)
+			}
+		})
+		touch(ev.OfficerID, ev.RecordedAt, func(f *Features, first bool) {
+			f.Interactions++
+			if first {
+				f.CiviliansMet++
+			}
+			if f.Kind == "" {
+				f.Kind = string(account.Officer)
+			}
+		})
 	}
-	return nil // other events of these streams carry no feature
-}
-
-func setStatus(s account.Status) func(*Features) error {
-	return func(f *Features) error {
-		f.Status = string(s)
-		return nil
-	}
-}
-
-// interaction counts the encounter for both parties, and a first meeting of
-// the pair as one more officer met (civilian) and civilian met (officer).
-func interaction(ctx context.Context, tx *projection.Tx, ev transfer.InteractionRecorded, e eventstore.Event) error {
-	res, err := tx.Exec(ctx, `INSERT INTO {account_officers} (civilian_id, officer_id) VALUES (?, ?)
-		ON CONFLICT (civilian_id, officer_id) DO NOTHING`, ev.CivilianID, ev.OfficerID)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("features: %w", err)
-	}
-	first := int64(0)
-	if n > 0 {
-		first = 1
-	}
-	err = touch(ctx, tx, ev.CivilianID, ev.RecordedAt, e, func(f *Features) error {
-		f.Interactions++
-		f.OfficersMet += first
-		if f.Kind == "" {
-			f.Kind = string(account.Civilian)
+	for _, t := range st.touches {
+		if t.id == "" {
+			return step{}, fmt.Errorf("features: %s %s names no account", e.Type, e.ID)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return touch(ctx, tx, ev.OfficerID, ev.RecordedAt, e, func(f *Features) error {
-		f.Interactions++
-		f.CiviliansMet += first
-		if f.Kind == "" {
-			f.Kind = string(account.Officer)
-		}
-		return nil
-	})
+	return st, nil
 }
 
-// touch loads an account's row (a new one on first sight), applies change,
-// records the activity at (the event's recorded time when the event has
-// none), recomputes the rating and stores the row.
-func touch(ctx context.Context, tx *projection.Tx, id string, at time.Time, e eventstore.Event, change func(*Features) error) error {
-	if id == "" {
-		return fmt.Errorf("features: %s %s names no account", e.Type, e.ID)
+func setStatus(s account.Status) func(*Features, bool) {
+	return func(f *Features, _ bool) { f.Status = string(s) }
+}
+
+// batch holds the rows a run of events touches, and which pairs and days
+// are new to the tables.
+type batch struct {
+	rows     map[string]*Features
+	order    []string // the rows changed, in the order first touched
+	changed  map[string]bool
+	newPairs map[pair]bool
+	newDays  map[day]bool
+}
+
+// prepare loads the rows the steps touch and records their pairs and days,
+// learning which are new.
+func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) error {
+	var ids []string
+	var pairs, days [][]any
+	seenID, seenPair, seenDay := map[string]bool{}, map[pair]bool{}, map[day]bool{}
+	for _, st := range steps {
+		if st.met != nil && !seenPair[*st.met] {
+			seenPair[*st.met] = true
+			pairs = append(pairs, []any{st.met.civilian, st.met.officer})
+		}
+		for _, t := range st.touches {
+			if !seenID[t.id] {
+				seenID[t.id] = true
+				ids = append(ids, t.id)
+			}
+			if d := (day{t.id, t.at.Format(time.DateOnly)}); !seenDay[d] {
+				seenDay[d] = true
+				days = append(days, []any{d.account, d.day})
+			}
+		}
 	}
-	if at.IsZero() {
-		at = e.RecordedAt
+	// An account's row changes with events of its own stream and of its
+	// pairs' streams, which the live runner applies concurrently: the rows
+	// are read with an upsert that creates the missing ones and locks them
+	// all (in id order, so two batches never wait on each other in a
+	// cycle) until the transaction ends. A missing row and a zero row fold
+	// alike.
+	slices.Sort(ids)
+	zeros := make([][]any, len(ids))
+	for i, id := range ids {
+		zeros[i] = []any{id, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, "", "", 0}
 	}
-	at = at.UTC().Truncate(time.Microsecond)
-	f, err := load(ctx, tx, id)
+	err := tx.QueryValues(ctx, `INSERT INTO {account_features} (`+columns+`)`, zeros,
+		`ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING `+columns, func(rows *sql.Rows) error {
+			f := &Features{}
+			var first, last string
+			if err := rows.Scan(dest(f, &first, &last)...); err != nil {
+				return err
+			}
+			b.rows[f.AccountID] = f
+			return parseTimes(f, first, last)
+		})
 	if err != nil {
-		return err
+		return fmt.Errorf("features: load: %w", err)
 	}
-	if change != nil {
-		if err := change(&f); err != nil {
+	err = tx.QueryValues(ctx, `INSERT INTO {account_officers} (civilian_id, officer_id)`, pairs,
+		`ON CONFLICT (civilian_id, officer_id) DO NOTHING RETURNING civilian_id, officer_id`, func(rows *sql.Rows) error {
+			var p pair
+			err := rows.Scan(&p.civilian, &p.officer)
+			b.newPairs[p] = true
 			return err
+		})
+	if err != nil {
+		return fmt.Errorf("features: officers met: %w", err)
+	}
+	err = tx.QueryValues(ctx, `INSERT INTO {account_days} (account_id, day)`, days,
+		`ON CONFLICT (account_id, day) DO NOTHING RETURNING account_id, day`, func(rows *sql.Rows) error {
+			var d day
+			err := rows.Scan(&d.account, &d.day)
+			b.newDays[d] = true
+			return err
+		})
+	if err != nil {
+		return fmt.Errorf("features: active days: %w", err)
+	}
+	return nil
+}
+
+// fold applies one event's touches to the rows: each account's row (a new
+// one on first sight) gets its change, the activity at its time, and its
+// rating recomputed.
+func (b *batch) fold(st step) {
+	first := false
+	if st.met != nil && b.newPairs[*st.met] {
+		first = true
+		delete(b.newPairs, *st.met) // new only to its first meeting
+	}
+	for _, t := range st.touches {
+		f := b.rows[t.id]
+		if f == nil {
+			f = &Features{AccountID: t.id}
+			b.rows[t.id] = f
 		}
+		if !b.changed[t.id] {
+			b.changed[t.id] = true
+			b.order = append(b.order, t.id)
+		}
+		if t.change != nil {
+			t.change(f, first)
+		}
+		if d := (day{t.id, t.at.Format(time.DateOnly)}); b.newDays[d] {
+			f.DaysActive++
+			delete(b.newDays, d)
+		}
+		if f.FirstActivity.IsZero() || t.at.Before(f.FirstActivity) {
+			f.FirstActivity = t.at
+		}
+		if t.at.After(f.LastActivity) {
+			f.LastActivity = t.at
+		}
+		f.Rating = int64(Rating(*f))
 	}
-	res, err := tx.Exec(ctx, `INSERT INTO {account_days} (account_id, day) VALUES (?, ?)
-		ON CONFLICT (account_id, day) DO NOTHING`, id, at.Format(time.DateOnly))
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("features: %w", err)
-	} else if n > 0 {
-		f.DaysActive++
-	}
-	if f.FirstActivity.IsZero() || at.Before(f.FirstActivity) {
-		f.FirstActivity = at
-	}
-	if at.After(f.LastActivity) {
-		f.LastActivity = at
-	}
-	f.Rating = int64(Rating(f))
-	return save(ctx, tx, f)
 }
 
-// load reads one row in the transaction; a zero row for an account not seen
-// yet.
-func load(ctx context.Context, tx *projection.Tx, id string) (Features, error) {
-	f := Features{AccountID: id}
-	var first, last string
-	err := tx.Get(ctx, `SELECT `+columns+` FROM {account_features} WHERE account_id = ?`, []any{id}, dest(&f, &first, &last)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return f, nil
+// save upserts the changed rows.
+func (b *batch) save(ctx context.Context, tx *projection.Tx) error {
+	rows := make([][]any, 0, len(b.order))
+	for _, id := range b.order {
+		f := b.rows[id]
+		rows = append(rows, []any{f.AccountID, f.Kind, f.Status, f.Interactions, f.OfficersMet, f.CiviliansMet,
+			f.PointsEarned, f.PointsDonated, f.PointsReceived, f.PointsRedeemed, f.Redemptions,
+			f.DaysActive, formatTime(f.FirstActivity), formatTime(f.LastActivity), f.Rating})
 	}
-	if err != nil {
-		return f, fmt.Errorf("features: load %s: %w", id, err)
-	}
-	return f, parseTimes(&f, first, last)
-}
-
-func save(ctx context.Context, tx *projection.Tx, f Features) error {
-	_, err := tx.Exec(ctx, `INSERT INTO {account_features} (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+	return tx.ExecValues(ctx, `INSERT INTO {account_features} (`+columns+`)`, rows,
+		`ON CONFLICT (account_id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
 			interactions = excluded.interactions, officers_met = excluded.officers_met,
 			civilians_met = excluded.civilians_met, points_earned = excluded.points_earned,
 			points_donated = excluded.points_donated, points_received = excluded.points_received,
 			points_redeemed = excluded.points_redeemed, redemptions = excluded.redemptions,
 			days_active = excluded.days_active, first_activity = excluded.first_activity,
-			last_activity = excluded.last_activity, rating = excluded.rating`,
-		f.AccountID, f.Kind, f.Status, f.Interactions, f.OfficersMet, f.CiviliansMet,
-		f.PointsEarned, f.PointsDonated, f.PointsReceived, f.PointsRedeemed, f.Redemptions,
-		f.DaysActive, formatTime(f.FirstActivity), formatTime(f.LastActivity), f.Rating)
-	return err
+			last_activity = excluded.last_activity, rating = excluded.rating`)
 }
 
 // dest lists scan targets in the order of columns; the times go through
