@@ -21,12 +21,7 @@
 package eventlog
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
 	"github.com/bluepoint/bluepoint/internal/codec"
-	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/service"
 )
@@ -56,19 +51,27 @@ func (*Projection) Categories() []string {
 // Tables implements projection.Projection. event_log_fts is the SQLite
 // full-text index; on Postgres the index is a column of event_log and
 // event_log_fts is an empty table kept so that both dialects have the same
-// logical tables.
-func (*Projection) Tables() []string { return []string{"event_log", "event_log_fts"} }
+// logical tables. account_lifetimes holds one row per account (opened, and
+// closed when it was): the account-lifetime analytics read it rather than
+// pair openings and closings over the whole log.
+func (*Projection) Tables() []string {
+	return []string{"event_log", "event_log_fts", "account_lifetimes"}
+}
 
 // Create implements projection.Projection. The indexes serve the queries:
 // a customer's events by time, a type's events by time (and the counts of
-// the analytics), all events by time, and the pairing of an account's
-// opening and closing by stream.
+// the analytics), all events by time, and an account's events by stream.
 func (*Projection) Create(d projection.Dialect) []string {
 	idx := []string{
 		`CREATE INDEX {event_log}_customer ON {event_log} (customer_id, occurred_at, id)`,
 		`CREATE INDEX {event_log}_type ON {event_log} (type, occurred_at, id)`,
 		`CREATE INDEX {event_log}_time ON {event_log} (occurred_at, id)`,
 		`CREATE INDEX {event_log}_stream ON {event_log} (stream_id, type)`,
+		// lifetime is closed_at - opened_at, NULL while open: its index
+		// gives the count of closed accounts and any percentile by rank.
+		`CREATE TABLE {account_lifetimes} (account_id TEXT PRIMARY KEY, opened_at BIGINT NOT NULL,
+			closed_at BIGINT, lifetime BIGINT)`,
+		`CREATE INDEX {account_lifetimes}_lifetime ON {account_lifetimes} (lifetime)`,
 	}
 	if d == projection.Postgres {
 		// The C collation makes id order byte order, and the indexes cheap.
@@ -91,37 +94,4 @@ func (*Projection) Create(d projection.Dialect) []string {
 		`CREATE VIRTUAL TABLE {event_log_fts} USING fts5(description, seq UNINDEXED,
 			content='{event_log}', content_rowid='seq')`,
 	}, idx...)
-}
-
-// Apply implements projection.Projection: one row per event, and its words
-// in the SQLite index.
-func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
-	v, err := p.codec.Decode(e)
-	if err != nil && !errors.Is(err, codec.ErrUnknownType) {
-		return err
-	}
-	s := summarize(e, v)
-	if tx.Dialect() != projection.SQLite {
-		_, err = tx.Exec(ctx, `INSERT INTO {event_log} (id, type, stream_id, customer_id, occurred_at, description, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
-		if err != nil {
-			return fmt.Errorf("event log: %w", err)
-		}
-		return nil
-	}
-	// seq is the event's global position: unique, and the same whether the
-	// row came live or from a rebuild (which apply in different orders).
-	_, err = tx.Exec(ctx, `INSERT INTO {event_log} (seq, id, type, stream_id, customer_id, occurred_at, description, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Position.Global, s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(), s.description, string(s.data))
-	if err != nil {
-		return fmt.Errorf("event log: %w", err)
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq) VALUES (?, ?, ?)`,
-		e.Position.Global, s.description, e.Position.Global)
-	if err != nil {
-		return fmt.Errorf("event log: index: %w", err)
-	}
-	return nil
 }

@@ -51,11 +51,17 @@ var genTypes = []struct {
 // Generate inserts n synthetic entries straight into the event log tables
 // readers see (not through events): about n/EventsPerCustomer customers,
 // each with an AccountOpened, entries of the types above between opening
-// and closing or the end of the year, and for 30% of them an AccountClosed.
-// The same seed gives the same rows. It is for benchmarks and load tests of
-// the queries; progress, when set, is called with the rows inserted so far.
+// and closing or the end of the year, and for 30% of them an AccountClosed;
+// and each customer's row of account_lifetimes. The same seed gives the
+// same rows. It is for benchmarks and load tests of the queries; progress,
+// when set, is called with the rows inserted so far.
+//
 // Postgres loads with COPY, SQLite with multi-row INSERTs and one rebuild
-// of the full-text index at the end.
+// of the full-text index at the end. Either way the secondary indexes are
+// dropped for the load and built again after it: inserting 10 million rows
+// into five indexes of random keys slows to a crawl once they outgrow
+// memory, while building an index sorts once. Entry ids are UUIDv7 that
+// grow in insertion order, as the event store's do.
 func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progress func(int)) error {
 	var gen int
 	err := db.Write.QueryRowContext(ctx, rebind(db, `SELECT generation FROM projections WHERE name = ?`), Name).Scan(&gen)
@@ -63,6 +69,13 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 		return fmt.Errorf("event log: generate: the projection has no tables yet: %w", err)
 	}
 	table := fmt.Sprintf("%s_event_log_g%d", Name, gen)
+	lifetimes := fmt.Sprintf("%s_account_lifetimes_g%d", Name, gen)
+	indexes := secondaryIndexes(db.Dialect, map[string]string{"event_log": table, "account_lifetimes": lifetimes})
+	for _, ix := range indexes {
+		if _, err := db.Write.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return fmt.Errorf("event log: generate: drop index %s: %w", ix.name, err)
+		}
+	}
 	if db.Dialect == projection.SQLite {
 		// Random ids scatter the index writes: a bigger page cache on the
 		// (single) write connection while loading saves most of the I/O.
@@ -76,6 +89,9 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 		defer db.Write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, was)) //nolint:errcheck // best effort
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	// A millisecond per id from the start of the year keeps them unique
+	// and growing, whatever the random bits.
+	idSeq := uint64(GenerateStart.UnixMilli())
 	id := func() string {
 		var b [16]byte
 		for i := range 2 {
@@ -83,6 +99,10 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 			for j := range 8 {
 				b[i*8+j] = byte(v >> (8 * j))
 			}
+		}
+		idSeq++
+		for j := range 6 {
+			b[j] = byte(idSeq >> (8 * (5 - j)))
 		}
 		b[6], b[8] = b[6]&0x0f|0x70, b[8]&0x3f|0x80 // version 7, RFC 4122 variant
 		return uuid.UUID(b).String()
@@ -95,7 +115,8 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 	var customer, peer string
 	var opened, until time.Time
 	rows := make([][]any, 0, generateBatch)
-	l := &loader{db: db, table: table}
+	var lifeRows [][]any
+	l := &loader{db: db}
 	defer l.close()
 	for i := range n {
 		k := i % EventsPerCustomer
@@ -113,6 +134,7 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 			typ, category, desc, at = "AccountOpened", "account", "Account opened (civilian)", opened
 		case last && until.Before(GenerateEnd):
 			typ, category, desc, at = "AccountClosed", "account", "Account closed", until
+			lifeRows = append(lifeRows, []any{customer, opened.UnixMicro(), until.UnixMicro(), until.Sub(opened).Microseconds()})
 		default:
 			w := rng.IntN(total)
 			for _, t := range genTypes {
@@ -129,11 +151,17 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 			stream = category + "-" + id()
 		}
 		rows = append(rows, []any{id(), typ, stream, customer, at.UnixMicro(), desc, `{}`})
+		if last && typ != "AccountClosed" {
+			lifeRows = append(lifeRows, []any{customer, opened.UnixMicro(), nil, nil})
+		}
 		if len(rows) == generateBatch || i == n-1 {
-			if err := l.insert(ctx, rows); err != nil {
+			if err := l.insert(ctx, table, genColumns, rows); err != nil {
 				return err
 			}
-			rows = rows[:0]
+			if err := l.insert(ctx, lifetimes, lifetimeColumns, lifeRows); err != nil {
+				return err
+			}
+			rows, lifeRows = rows[:0], lifeRows[:0]
 			if progress != nil {
 				progress(i + 1)
 			}
@@ -141,6 +169,11 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 	}
 	if err := l.commit(); err != nil {
 		return err
+	}
+	for _, ix := range indexes {
+		if _, err := db.Write.ExecContext(ctx, ix.create); err != nil {
+			return fmt.Errorf("event log: generate: index %s: %w", ix.name, err)
+		}
 	}
 	if db.Dialect == projection.SQLite {
 		fts := fmt.Sprintf("%s_event_log_fts_g%d", Name, gen)
@@ -151,7 +184,30 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 	return nil
 }
 
-var genColumns = []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
+var (
+	genColumns      = []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
+	lifetimeColumns = []string{"account_id", "opened_at", "closed_at", "lifetime"}
+)
+
+// index is one of the projection's secondary indexes, by physical name.
+type index struct{ name, create string }
+
+// secondaryIndexes lists the CREATE INDEX statements of the projection's
+// tables with their physical names: the indexes a bulk load may drop and
+// build again.
+func secondaryIndexes(d projection.Dialect, tables map[string]string) []index {
+	var out []index
+	for _, stmt := range New().Create(d) {
+		if !strings.HasPrefix(stmt, "CREATE INDEX ") {
+			continue
+		}
+		for logical, phys := range tables {
+			stmt = strings.ReplaceAll(stmt, "{"+logical+"}", phys)
+		}
+		out = append(out, index{name: strings.Fields(stmt)[2], create: stmt})
+	}
+	return out
+}
 
 // commitEvery is how many generated rows one SQLite transaction holds: a
 // commit writes every page it touched to the WAL, and random ids touch
@@ -161,13 +217,15 @@ const commitEvery = 50_000
 // loader writes generated rows: COPY on Postgres; multi-row INSERTs in
 // long transactions on SQLite.
 type loader struct {
-	db    *projection.DB
-	table string
-	tx    *sql.Tx
-	rows  int
+	db   *projection.DB
+	tx   *sql.Tx
+	rows int
 }
 
-func (l *loader) insert(ctx context.Context, rows [][]any) error {
+func (l *loader) insert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	if l.db.Dialect == projection.Postgres {
 		conn, err := l.db.Write.Conn(ctx)
 		if err != nil {
@@ -175,7 +233,7 @@ func (l *loader) insert(ctx context.Context, rows [][]any) error {
 		}
 		defer conn.Close()
 		return conn.Raw(func(dc any) error {
-			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{l.table}, genColumns, pgx.CopyFromRows(rows))
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 			if err != nil {
 				return fmt.Errorf("event log: generate: copy: %w", err)
 			}
@@ -189,12 +247,12 @@ func (l *loader) insert(ctx context.Context, rows [][]any) error {
 		}
 		l.tx = tx
 	}
-	args := make([]any, 0, len(rows)*len(genColumns))
+	args := make([]any, 0, len(rows)*len(columns))
 	for _, r := range rows {
 		args = append(args, r...)
 	}
-	one := "(?" + strings.Repeat(", ?", len(genColumns)-1) + ")"
-	q := `INSERT INTO ` + l.table + ` (` + strings.Join(genColumns, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, len(rows)-1)
+	one := "(" + projection.Placeholders(len(columns)) + ")"
+	q := `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, len(rows)-1)
 	if _, err := l.tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("event log: generate: %w", err)
 	}

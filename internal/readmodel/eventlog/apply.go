@@ -1,0 +1,157 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/bluepoint/bluepoint/internal/codec"
+	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/projection"
+)
+
+var _ projection.Batcher = (*Projection)(nil)
+
+// Apply implements projection.Projection; see ApplyBatch.
+func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
+	return p.ApplyBatch(ctx, tx, []eventstore.Event{e})
+}
+
+// ApplyBatch implements projection.Batcher: one row per event, its words
+// in the SQLite index, and the openings and closings of accounts in
+// account_lifetimes. Live, the runner hands it one event; a rebuild, a
+// whole batch of the global log, written with one multi-row INSERT per
+// table.
+func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
+	logRows := make([][]any, 0, len(events))
+	var ftsRows [][]any
+	lt := lifetimes{rows: map[string]*lifetime{}}
+	for _, e := range events {
+		v, err := p.codec.Decode(e)
+		if err != nil && !errors.Is(err, codec.ErrUnknownType) {
+			return err
+		}
+		s := summarize(e, v)
+		if tx.Dialect() == projection.SQLite {
+			// seq is the event's global position: unique, and the same
+			// whether the row came live or from a rebuild (which apply in
+			// different orders).
+			logRows = append(logRows, []any{e.Position.Global, s.id, s.typ, e.StreamID, s.customerID,
+				s.occurredAt.UnixMicro(), s.description, string(s.data)})
+			ftsRows = append(ftsRows, []any{e.Position.Global, s.description, e.Position.Global})
+		} else {
+			logRows = append(logRows, []any{s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(),
+				s.description, string(s.data)})
+		}
+		// External events may use the same type names; only an account's
+		// own stream opens and closes it.
+		if e.Category() == account.Category {
+			switch ev := v.(type) {
+			case account.AccountOpened:
+				lt.open(ev.AccountID, s.occurredAt.UnixMicro())
+			case account.AccountClosed:
+				lt.close(ev.AccountID, s.occurredAt.UnixMicro())
+			}
+		}
+	}
+	cols := `id, type, stream_id, customer_id, occurred_at, description, data`
+	if tx.Dialect() == projection.SQLite {
+		cols = `seq, ` + cols
+	}
+	if err := tx.ExecValues(ctx, `INSERT INTO {event_log} (`+cols+`)`, logRows, ``); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	if err := tx.ExecValues(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)`, ftsRows, ``); err != nil {
+		return fmt.Errorf("event log: index: %w", err)
+	}
+	return lt.save(ctx, tx)
+}
+
+// lifetime is a row of account_lifetimes: times in microseconds, closedAt
+// 0 while open.
+type lifetime struct {
+	opened, closed int64
+}
+
+// lifetimes folds a batch's openings and closings before writing them.
+type lifetimes struct {
+	rows  map[string]*lifetime
+	order []string
+	// closedOnly are accounts closed in the batch but opened before it.
+	closedOnly []string
+}
+
+func (l *lifetimes) open(id string, at int64) {
+	r := l.rows[id]
+	if r == nil {
+		r = &lifetime{}
+		l.rows[id] = r
+		l.order = append(l.order, id)
+	}
+	r.opened = at
+}
+
+func (l *lifetimes) close(id string, at int64) {
+	r := l.rows[id]
+	if r == nil {
+		r = &lifetime{}
+		l.rows[id] = r
+		l.order = append(l.order, id)
+		l.closedOnly = append(l.closedOnly, id)
+	}
+	r.closed = at
+}
+
+// save writes the rows. An account closed in this batch and opened in an
+// earlier one takes its opening from the table; a closing without an
+// opening (which the account streams never hold) is not recorded, so the
+// analytics pair exactly what was opened.
+func (l *lifetimes) save(ctx context.Context, tx *projection.Tx) error {
+	if len(l.order) == 0 {
+		return nil
+	}
+	if len(l.closedOnly) > 0 {
+		found := map[string]bool{}
+		err := tx.QueryIn(ctx, `SELECT account_id, opened_at FROM {account_lifetimes} WHERE account_id IN (?...)`, l.closedOnly,
+			func(rows *sql.Rows) error {
+				var id string
+				var opened int64
+				if err := rows.Scan(&id, &opened); err != nil {
+					return err
+				}
+				if r := l.rows[id]; r != nil && r.opened == 0 {
+					r.opened, found[id] = opened, true
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("event log: lifetimes: %w", err)
+		}
+		for _, id := range l.closedOnly {
+			if !found[id] && l.rows[id].opened == 0 {
+				delete(l.rows, id)
+			}
+		}
+	}
+	rows := make([][]any, 0, len(l.order))
+	for _, id := range l.order {
+		r := l.rows[id]
+		if r == nil {
+			continue
+		}
+		var closed, life any // NULL while open
+		if r.closed != 0 {
+			closed, life = r.closed, r.closed-r.opened
+		}
+		rows = append(rows, []any{id, r.opened, closed, life})
+	}
+	err := tx.ExecValues(ctx, `INSERT INTO {account_lifetimes} (account_id, opened_at, closed_at, lifetime)`, rows,
+		`ON CONFLICT (account_id) DO UPDATE SET opened_at = excluded.opened_at, closed_at = excluded.closed_at,
+			lifetime = excluded.lifetime`)
+	if err != nil {
+		return fmt.Errorf("event log: lifetimes: %w", err)
+	}
+	return nil
+}
