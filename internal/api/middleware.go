@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
 	"github.com/bluepoint/bluepoint/internal/service"
 )
 
@@ -36,7 +39,7 @@ type Options struct {
 func Middleware(next http.Handler, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		trace := traceFrom(r.Header)
+		trace := traceFrom(r.Header, oteltrace.SpanContextFromContext(r.Context()))
 		w.Header().Set(TraceHeader, trace)
 		ctx := WithTraceID(r.Context(), trace)
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -61,6 +64,13 @@ func Middleware(next http.Handler, o Options) http.Handler {
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
+		}
+		if span := oteltrace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetName(route)
+			span.SetAttributes(attribute.String("http.route", route))
+			if actor.ID != "" {
+				span.SetAttributes(attribute.String("enduser.id", actor.ID))
+			}
 		}
 		elapsed := time.Since(start)
 		if o.Metrics != nil {
@@ -107,8 +117,10 @@ const (
 
 // traceFrom takes the trace id a caller sent, or makes one. traceparent
 // (W3C) wins over X-Trace-Id; a value that does not parse is replaced rather
-// than refused, since tracing must never fail a request.
-func traceFrom(h http.Header) string {
+// than refused, since tracing must never fail a request. When OpenTelemetry
+// started a span for the request, a new id is the span's trace id, so that
+// Bluepoint's trace and the exported spans share one id.
+func traceFrom(h http.Header, span oteltrace.SpanContext) string {
 	if tp := h.Get("traceparent"); tp != "" {
 		parts := strings.Split(tp, "-")
 		if len(parts) == 4 && len(parts[1]) == 32 && isHex(parts[1]) && strings.Trim(parts[1], "0") != "" {
@@ -117,6 +129,9 @@ func traceFrom(h http.Header) string {
 	}
 	if id := h.Get(TraceHeader); validTraceID(id) {
 		return id
+	}
+	if span.IsValid() {
+		return span.TraceID().String()
 	}
 	return NewTraceID()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/projection"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/telemetry"
 )
 
 // startAPI builds the HTTP edges over the started components. The token
@@ -29,7 +30,12 @@ func (a *App) startAPI(ctx context.Context) error {
 	}
 	a.tokens = tokens
 	a.metrics = api.NewMetrics()
-	a.server.Handler = a.routes()
+	tracing, err := telemetry.Start(ctx)
+	if err != nil {
+		return err
+	}
+	a.stops = append(a.stops, tracing)
+	a.server.Handler = tracing.Handler(a.routes())
 	return nil
 }
 
