@@ -50,6 +50,7 @@ type commandLine struct {
 	Export  exportCmd  `cmd:"" help:"Export data sets (features)."`
 	Demo    demoCmd    `cmd:"" help:"Load a year of demo data (every kind of account, transactions, closures) and print logins."`
 	OpenAPI openapiCmd `cmd:"" name:"openapi" help:"Print the REST API's OpenAPI 3.1 document."`
+	Bench   benchCmd   `cmd:"" help:"Measure this binary end to end against raw SQL baselines, and write a report."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// probeEvery is how often the lag probe makes a transaction.
+const probeEvery = 100 * time.Millisecond
+
+// lagLevels runs workload 2: at each fraction of workload 1's best
+// throughput, an open-loop load of the same mix, and a probe that makes an
+// interaction and polls the civilian's event log (the read model, over
+// HTTP) until it shows, timing commit (the 201) to visible.
+func (r *runner) lagLevels(ctx context.Context, rep *Report, w *world) error {
+	best := 0.0
+	for _, l := range rep.Commands {
+		best = max(best, l.Throughput)
+	}
+	if best == 0 {
+		return fmt.Errorf("lag: workload 1 measured no throughput")
+	}
+	for _, f := range r.cfg.LagLoads {
+		rate := f * best
+		r.logf("lag at %.0f%% load (%.0f commands/s)", 100*f, rate)
+		level, err := r.lagAt(ctx, w, rate)
+		if err != nil {
+			return fmt.Errorf("lag at %.0f%%: %w", 100*f, err)
+		}
+		level.Fraction = f
+		rep.Lag = append(rep.Lag, level)
+	}
+	return nil
+}
+
+// lagAt offers rate commands per second for the configured duration.
+func (r *runner) lagAt(ctx context.Context, w *world, rate float64) (LagLevel, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
+	defer cancel()
+	// Tickets are offered at the rate; a ticket no client is free to take
+	// is dropped, so a saturated server shows as achieved < offered.
+	tickets := make(chan struct{}, len(w.clients))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	for _, c := range w.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tickets:
+				}
+				if _, _, err := w.do(ctx, c); err == nil && ctx.Err() == nil {
+					mu.Lock()
+					done++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var (
+		lags    []time.Duration
+		probeMu sync.Mutex
+		probeWG sync.WaitGroup
+		failure error
+	)
+	probeWG.Add(1)
+	go func() {
+		defer probeWG.Done()
+		tick := time.NewTicker(probeEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			lag, err := w.probeLag(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			probeMu.Lock()
+			if err != nil && failure == nil {
+				failure = err
+			} else if err == nil {
+				lags = append(lags, lag)
+			}
+			probeMu.Unlock()
+		}
+	}()
+	began := time.Now()
+	sent := 0
+	pace := time.NewTicker(time.Millisecond)
+	defer pace.Stop()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-pace.C:
+		}
+		due := int(time.Since(began).Seconds()*rate) - sent
+		for ; due > 0; due-- {
+			sent++
+			select {
+			case tickets <- struct{}{}:
+			default:
+			}
+		}
+	}
+	wg.Wait()
+	probeWG.Wait()
+	elapsed := time.Since(began)
+	if len(lags) == 0 {
+		return LagLevel{}, fmt.Errorf("no probe completed: %v", failure)
+	}
+	return LagLevel{Offered: rate, Achieved: float64(done) / elapsed.Seconds(), Latency: summarize(lags)}, nil
+}
+
+// probeLag makes one interaction for the probe's civilian and waits until
+// the civilian's event log shows a newer entry than before.
+func (w *world) probeLag(ctx context.Context) (time.Duration, error) {
+	c, t := w.probe, w.t
+	top := func() (string, error) {
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		err := t.call(ctx, http.MethodGet, "/v1/events?limit=1&customer_id="+c.civilian.ID, c.civToken, nil, &page)
+		if err != nil || len(page.Items) == 0 {
+			return "", err
+		}
+		return page.Items[0].ID, nil
+	}
+	before, err := top()
+	if err != nil {
+		return 0, err
+	}
+	if _, _, err := w.run(ctx, c, kindInteraction); err != nil {
+		return 0, err
+	}
+	committed := time.Now()
+	deadline := committed.Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		now, err := top()
+		if err != nil {
+			return 0, err
+		}
+		if now != before {
+			return time.Since(committed), nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0, fmt.Errorf("the interaction did not show in the event log within 30s")
+}
+
+// settle waits until every consumer has caught up with its stream, so lag
+// is measured at the offered load and not on workload 1's backlog.
+func (r *runner) settle(ctx context.Context, w *world) error {
+	began := time.Now()
+	deadline := began.Add(5 * time.Minute)
+	for calm := 0; calm < 2; {
+		var rep struct {
+			Consumers []struct {
+				Name       string `json:"name"`
+				Pending    uint64 `json:"pending"`
+				AckPending int    `json:"ack_pending"`
+			} `json:"consumers"`
+		}
+		if err := w.t.call(ctx, http.MethodGet, "/v1/streams", w.staffToken, nil, &rep); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		behind := uint64(0)
+		for _, c := range rep.Consumers {
+			behind += c.Pending + uint64(c.AckPending)
+		}
+		if behind == 0 {
+			calm++
+		} else {
+			calm = 0
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("settle: consumers still %d messages behind after %s", behind, time.Since(began).Round(time.Second))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.logf("consumers caught up in %s", time.Since(began).Round(time.Millisecond))
+	return nil
+}

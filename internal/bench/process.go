@@ -1,0 +1,226 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/config"
+)
+
+// readyTimeout bounds how long a server may take to answer /readyz.
+const readyTimeout = 2 * time.Minute
+
+// process is a child running this binary.
+type process struct {
+	cmd     *exec.Cmd
+	url     string
+	logPath string
+	done    chan struct{}
+	waitErr error
+	// Ready is how long the process took from start to its first 200 from
+	// /readyz.
+	Ready time.Duration
+}
+
+// configArgs are the flags that point a child at cfg's storage.
+func configArgs(cfg config.Config) []string {
+	args := []string{"--data-dir", cfg.DataDir}
+	if !cfg.UsesSQLite() {
+		args = append(args, "--database-url", cfg.DatabaseURL, "--database-schema", cfg.DatabaseSchema,
+			"--app-role", cfg.AppRole, "--nats-url", cfg.NATSURL, "--stream-prefix", cfg.StreamPrefix)
+	}
+	return args
+}
+
+// childEnv is the environment without BLUEPOINT_ variables: the flags say
+// everything, and an operator's settings (sinks, a real database) must not
+// leak into a benchmark.
+func childEnv(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BLUEPOINT_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// spawn starts the binary with args, its output in a log file.
+func (r *runner) spawn(ctx context.Context, name string, args ...string) (*process, error) {
+	r.seq++
+	logPath := filepath.Join(r.cfg.TempDir, fmt.Sprintf("%s-%d.log", name, r.seq))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := r.cfg.Command(ctx, args...)
+	cmd.Env = childEnv(cmd.Env)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// SIGTERM first, so that a cancelled run still lets the child shut
+	// down cleanly.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
+	p := &process{cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// startServe runs `serve` on cfg and waits until /readyz answers 200.
+func (r *runner) startServe(ctx context.Context, cfg config.Config) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	p, err := r.spawn(ctx, "serve", append([]string{"serve", "--listen", addr}, configArgs(cfg)...)...)
+	if err != nil {
+		return nil, err
+	}
+	p.url = "http://" + addr
+	if err := p.waitReady(ctx, began); err != nil {
+		stopErr := p.stop()
+		return nil, errors.Join(err, stopErr)
+	}
+	return p, nil
+}
+
+// waitReady polls /readyz every 2 ms: cold start is measured with it.
+func (p *process) waitReady(ctx context.Context, began time.Time) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(readyTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("serve exited before it was ready (%v): %s", p.waitErr, p.tail())
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/readyz", nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				p.Ready = time.Since(began)
+				return nil
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("serve not ready within %s: %s", readyTimeout, p.tail())
+}
+
+// stop sends SIGTERM and waits for the process to exit.
+func (p *process) stop() error {
+	select {
+	case <-p.done:
+	default:
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return err
+		}
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+			return fmt.Errorf("%s did not stop within 30s after SIGTERM", p.cmd.Args[0])
+		}
+	}
+	if p.waitErr != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(p.cmd.Args[1:2], ""), p.waitErr, p.tail())
+	}
+	return nil
+}
+
+// wait waits for a process that ends by itself (replay).
+func (p *process) wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return errors.Join(ctx.Err(), p.stop())
+	}
+	if p.waitErr != nil {
+		return fmt.Errorf("%w: %s", p.waitErr, p.tail())
+	}
+	return nil
+}
+
+// peakRSS is the largest resident set of an exited process (MB).
+func (p *process) peakRSS() float64 {
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	return float64(ru.Maxrss) * 1024 / 1e6 // Linux reports KiB
+}
+
+// memory reads the resident set and its peak of a running process (MB)
+// from /proc; zeros where /proc is missing.
+func (p *process) memory() (rss, hwm float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
+		}
+		kib, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case "VmRSS:":
+			rss = kib * 1024 / 1e6
+		case "VmHWM:":
+			hwm = kib * 1024 / 1e6
+		}
+	}
+	return rss, hwm
+}
+
+// tail is the end of the process's log, for error messages.
+func (p *process) tail() string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return ""
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
