@@ -57,6 +57,11 @@ type Config struct {
 	// StaffEmail and StaffPassword sign in to the server at URL as staff.
 	StaffEmail, StaffPassword string
 
+	// CPUProfile, when set, runs workload 1's server in this process
+	// instead of a child and writes a CPU profile of the rounds there. The
+	// memory figures of that server are then not measured.
+	CPUProfile string
+
 	// Command builds the command that runs this binary with args (for
 	// example "serve ..."); default: os.Executable.
 	Command func(ctx context.Context, args ...string) *exec.Cmd

@@ -28,6 +28,8 @@ type target struct {
 	staff   login
 	client  *http.Client
 	signIns atomic.Int64
+	// streamPrefix names the server's streams on a shared NATS server.
+	streamPrefix string
 }
 
 // newHTTPClient keeps enough idle connections for every client: a new TCP

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -19,7 +21,11 @@ func (r *runner) runCommands(ctx context.Context, rep *Report) error {
 		return fmt.Errorf("prepare the store: %w", err)
 	}
 	r.logf("starting serve for the command workloads")
-	p, err := r.startServe(ctx, cfg)
+	start := r.startServe
+	if r.cfg.CPUProfile != "" {
+		start = r.startInProcess
+	}
+	p, err := start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -34,7 +40,7 @@ func (r *runner) runCommands(ctx context.Context, rep *Report) error {
 	mem := &Memory{}
 	mem.Idle, _ = p.memory()
 	rep.Memory = mem
-	t := &target{url: p.url, staff: staff, client: newHTTPClient()}
+	t := &target{url: p.url, staff: staff, client: newHTTPClient(), streamPrefix: cfg.StreamPrefix}
 	w, err := r.prepare(ctx, t, maxOf(r.cfg.Clients))
 	if err != nil {
 		return err
@@ -51,7 +57,12 @@ func (r *runner) runCommands(ctx context.Context, rep *Report) error {
 	}
 	defer raw.close()
 
-	if err := r.commandLevels(ctx, rep, w, raw); err != nil {
+	stopProfile, err := r.startProfile()
+	if err != nil {
+		return err
+	}
+	err = r.commandLevels(ctx, rep, w, raw)
+	if err := errors.Join(err, stopProfile()); err != nil {
 		return err
 	}
 	_, mem.Load = p.memory()
@@ -205,4 +216,23 @@ func (r *runner) eventsPerKind(ctx context.Context, cfg config.Config, w *world)
 		before = after
 	}
 	return counts, nil
+}
+
+// startProfile starts the CPU profile of workload 1, if one was asked for.
+func (r *runner) startProfile() (stop func() error, err error) {
+	if r.cfg.CPUProfile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(r.cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

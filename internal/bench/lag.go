@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -163,7 +164,7 @@ func (w *world) probeLag(ctx context.Context) (time.Duration, error) {
 	return 0, fmt.Errorf("the interaction did not show in the event log within 30s")
 }
 
-// settle waits until every consumer has caught up with its stream, so lag
+// settle waits until every consumer of the server's streams has caught up, so lag
 // is measured at the offered load and not on workload 1's backlog.
 func (r *runner) settle(ctx context.Context, w *world) error {
 	began := time.Now()
@@ -171,7 +172,7 @@ func (r *runner) settle(ctx context.Context, w *world) error {
 	for calm := 0; calm < 2; {
 		var rep struct {
 			Consumers []struct {
-				Name       string `json:"name"`
+				Stream     string `json:"stream"`
 				Pending    uint64 `json:"pending"`
 				AckPending int    `json:"ack_pending"`
 			} `json:"consumers"`
@@ -181,7 +182,11 @@ func (r *runner) settle(ctx context.Context, w *world) error {
 		}
 		behind := uint64(0)
 		for _, c := range rep.Consumers {
-			behind += c.Pending + uint64(c.AckPending)
+			// The report lists every stream of the NATS server, other
+			// deployments' too.
+			if strings.HasPrefix(c.Stream, w.t.streamPrefix) {
+				behind += c.Pending + uint64(c.AckPending)
+			}
 		}
 		if behind == 0 {
 			calm++

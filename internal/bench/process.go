@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bluepoint/bluepoint/internal/app"
 	"github.com/bluepoint/bluepoint/internal/config"
 )
 
@@ -25,6 +27,7 @@ const readyTimeout = 2 * time.Minute
 // process is a child running this binary.
 type process struct {
 	cmd     *exec.Cmd
+	app     *app.App // instead of cmd: a server in this process
 	url     string
 	logPath string
 	done    chan struct{}
@@ -129,8 +132,43 @@ func (p *process) waitReady(ctx context.Context, began time.Time) error {
 	return fmt.Errorf("serve not ready within %s: %s", readyTimeout, p.tail())
 }
 
+// startInProcess runs the server in this process, for a CPU profile that
+// covers the server (it covers the load generator too; its functions are
+// easy to tell apart). Memory cannot be told apart, so it is not read.
+func (r *runner) startInProcess(ctx context.Context, cfg config.Config) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Listen = addr
+	r.seq++
+	logPath := filepath.Join(r.cfg.TempDir, fmt.Sprintf("serve-%d.log", r.seq))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	began := time.Now()
+	a, err := app.New(cfg, logger, app.WithOutput(logFile))
+	if err == nil {
+		err = a.Start(ctx)
+	}
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	p := &process{app: a, url: "http://" + a.Addr().String(), logPath: logPath, done: make(chan struct{})}
+	r.cleanups = append(r.cleanups, func() { logFile.Close() })
+	return p, p.waitReady(ctx, began)
+}
+
 // stop sends SIGTERM and waits for the process to exit.
 func (p *process) stop() error {
+	if p.app != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return p.app.Stop(ctx)
+	}
 	select {
 	case <-p.done:
 	default:
@@ -179,6 +217,9 @@ func (p *process) peakRSS() float64 {
 // memory reads the resident set and its peak of a running process (MB)
 // from /proc; zeros where /proc is missing.
 func (p *process) memory() (rss, hwm float64) {
+	if p.cmd == nil {
+		return 0, 0
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, 0

@@ -29,6 +29,7 @@ type benchCmd struct {
 	StaffEmail      string        `name:"staff-email" placeholder:"EMAIL" help:"Staff account of the server at --url."`
 	StaffPassword   string        `name:"staff-password" env:"BLUEPOINT_STAFF_PASSWORD" placeholder:"PASSWORD" help:"Its password; prefer the variable."`
 	Out             string        `name:"out" placeholder:"FILE" help:"Also write the report as JSON to FILE."`
+	CPUProfile      string        `name:"cpuprofile" placeholder:"FILE" help:"Run the command workload's server in this process and write a CPU profile of its rounds to FILE (no memory figures then)."`
 	Quick           bool          `name:"quick" help:"Everything small, in well under a minute: rounds of 1s, one pair, 10,000-event data sets, 100 query runs."`
 }
 
@@ -69,7 +70,8 @@ func (c *benchCmd) config() (bench.Config, error) {
 		Mix:   bench.Mix{Interactions: c.Mix[0], Donations: c.Mix[1], Redemptions: c.Mix[2], SignUps: c.Mix[3]},
 		Sizes: c.Sizes, ColdStartEvents: c.ColdStartEvents, QueryRuns: c.QueryRuns,
 		DatabaseURL: c.DatabaseURL, NATSURL: c.NATSURL,
-		URL: c.URL, StaffEmail: c.StaffEmail, StaffPassword: c.StaffPassword,
+		CPUProfile: c.CPUProfile,
+		URL:        c.URL, StaffEmail: c.StaffEmail, StaffPassword: c.StaffPassword,
 	}
 	if c.Quick {
 		cfg.Duration, cfg.Pairs, cfg.Sizes, cfg.QueryRuns = time.Second, 1, []int{10_000}, 100
