@@ -85,7 +85,9 @@ func TestNothingWithoutAnExporter(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := handler(t, tr)
-	if _, wrapped := h.(interface{ ServeHTTP(http.ResponseWriter, *http.Request) }); !wrapped {
+	if _, wrapped := h.(interface {
+		ServeHTTP(http.ResponseWriter, *http.Request)
+	}); !wrapped {
 		t.Fatal("not a handler")
 	}
 	if telemetry.Enabled(func(string) string { return "" }) {
