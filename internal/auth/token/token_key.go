@@ -2,98 +2,26 @@ package token
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+
+	"github.com/bluepoint/bluepoint/internal/keyfile"
 )
 
 // KeyFile is the name of the signing key in the secrets directory.
 const KeyFile = "jwt.key"
 
-// loadOrCreateKey reads the signing key, or creates it when there is none.
-// Several processes may start at once on one secrets directory: the key is
-// written to a temporary file and linked into place, which fails if another
-// process got there first, so all of them end up with that one key and none
-// ever reads a half-written file.
+// loadOrCreateKey reads the signing key, or creates it when there is none;
+// several processes starting at once on one secrets directory all end up
+// with one key (see keyfile.LoadOrCreate).
 func loadOrCreateKey(dir string) (ed25519.PrivateKey, bool, error) {
-	path := filepath.Join(dir, KeyFile)
-	if key, err := readKey(path); !errors.Is(err, fs.ErrNotExist) {
-		return key, false, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("token: secrets directory: %w", err)
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	key, created, err := keyfile.LoadOrCreate(dir, KeyFile)
 	if err != nil {
-		return nil, false, fmt.Errorf("token: generate key: %w", err)
+		return nil, false, fmt.Errorf("token: %w", err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, false, fmt.Errorf("token: encode key: %w", err)
-	}
-	if err := writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			key, err := readKey(path)
-			return key, false, err
-		}
-		return nil, false, fmt.Errorf("token: write key: %w", err)
-	}
-	return priv, true, nil
-}
-
-// writeNew writes data to path with mode 0600, failing with fs.ErrExist if
-// path exists.
-func writeNew(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+KeyFile+"-*") // mode 0600
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	// The key must survive a crash once tokens signed with it are out.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Link(tmp, path)
-}
-
-func readKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("token: read key: %w", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("token: %s: not a PEM private key", path)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("token: %s: %w", path, err)
-	}
-	priv, ok := key.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("token: %s: a %T, not an Ed25519 key", path, key)
-	}
-	return priv, nil
+	return key, created, nil
 }
 
 // thumbprint is the key's RFC 7638 JWK thumbprint: a key id that any party
