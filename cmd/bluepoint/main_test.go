@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/bluepoint/bluepoint/internal/api/apitest"
 	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
@@ -68,9 +65,8 @@ func testBadFlag(t *testing.T, bin string) {
 // serves from it, and drops both at the end.
 func testServePostgres(t *testing.T, bin string) {
 	url := testenv.Postgres(t)
-	suffix := randomHex(t)
-	schema, role := "bp_test_"+suffix, "bp_test_app_"+suffix
-	t.Cleanup(func() { dropSchemaAndRole(t, url, schema, role) })
+	d := apitest.NewDeployment(t, url)
+	schema, role, suffix := d.Schema, d.Role, d.Suffix
 
 	args := []string{"--database-url", url, "--database-schema", schema, "--app-role", role, "--data-dir", t.TempDir()}
 	out := runToEnd(t, bin, append([]string{"migrate", "--app-password", "test-" + suffix}, args...)...)
@@ -235,38 +231,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func randomHex(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// dropSchemaAndRole removes what the Postgres test created.
-func dropSchemaAndRole(t *testing.T, url, schema, role string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Errorf("clean up: %v", err)
-		return
-	}
-	defer conn.Close(ctx)
-	ident := pgx.Identifier{schema}.Sanitize()
-	roleIdent := pgx.Identifier{role}.Sanitize()
-	for _, stmt := range []string{
-		"DROP SCHEMA IF EXISTS " + ident + " CASCADE",
-		"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN EXECUTE 'DROP OWNED BY " + roleIdent + "'; END IF; END $$",
-		"DROP ROLE IF EXISTS " + roleIdent,
-	} {
-		if _, err := conn.Exec(ctx, stmt); err != nil {
-			t.Errorf("clean up: %s: %v", stmt, err)
-		}
-	}
 }
 
 // lockedBuffer collects a child's stderr while the test reads it.

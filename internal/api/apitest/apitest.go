@@ -69,11 +69,11 @@ func StartEmbedded(t *testing.T) *Server {
 // serves from it with the external NATS server, and drops both at the end.
 func StartPostgres(t *testing.T) *Server {
 	url, natsURL := testenv.Postgres(t), testenv.NATS(t)
-	suffix := randomHex(t)
+	d := NewDeployment(t, url)
+	suffix := d.Suffix
 	cfg := config.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", DatabaseURL: url,
-		DatabaseSchema: "bp_api_" + suffix, AppRole: "bp_api_app_" + suffix, NATSURL: natsURL,
+		DatabaseSchema: d.Schema, AppRole: d.Role, NATSURL: natsURL,
 		StreamPrefix: "bp_api_" + suffix + "_"}.WithDefaults()
-	t.Cleanup(func() { dropSchemaAndRole(t, url, cfg.DatabaseSchema, cfg.AppRole) })
 	if _, err := app.Migrate(t.Context(), app.MigrateParams{Config: cfg}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +213,22 @@ func Eventually(t testing.TB, what string, check func() bool) {
 	}
 }
 
+// Deployment names a fresh Postgres schema and application role of one test.
+type Deployment struct {
+	Schema, Role string
+	// Suffix is the random part of both names.
+	Suffix string
+}
+
+// NewDeployment names a schema and a role no other test uses, and drops
+// both, with the read schema, when the test ends.
+func NewDeployment(t testing.TB, url string) Deployment {
+	suffix := randomHex(t)
+	d := Deployment{Schema: "bp_test_" + suffix, Role: "bp_test_app_" + suffix, Suffix: suffix}
+	t.Cleanup(func() { dropSchemaAndRole(t, url, d.Schema, d.Role) })
+	return d
+}
+
 func randomHex(t testing.TB) string {
 	b := make([]byte, 6)
 	if _, err := rand.Read(b); err != nil {
@@ -221,7 +237,7 @@ func randomHex(t testing.TB) string {
 	return hex.EncodeToString(b)
 }
 
-// dropSchemaAndRole removes what StartPostgres created.
+// dropSchemaAndRole removes what a test's deployment created.
 func dropSchemaAndRole(t testing.TB, url, schema, role string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
