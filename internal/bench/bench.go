@@ -58,8 +58,9 @@ type Config struct {
 	StaffEmail, StaffPassword string
 
 	// CPUProfile, when set, runs workload 1's server in this process
-	// instead of a child and writes a CPU profile of the rounds there. The
-	// memory figures of that server are then not measured.
+	// instead of a child and writes a CPU profile of the rounds there, and
+	// a block profile to CPUProfile+".block". The memory figures of that
+	// server are then not measured.
 	CPUProfile string
 
 	// Command builds the command that runs this binary with args (for
