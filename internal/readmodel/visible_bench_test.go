@@ -1,0 +1,206 @@
+package readmodel_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
+	"github.com/bluepoint/bluepoint/internal/outbox"
+	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
+	"github.com/bluepoint/bluepoint/internal/stream"
+	"github.com/bluepoint/bluepoint/internal/testenv"
+)
+
+// BenchmarkCommitToVisible measures, on Postgres and the NATS server of
+// the test environment, the time from a command's commit to its row being
+// visible in a read model: b.N sign-ups issued at a steady 1,000 per second
+// (BLUEPOINT_BENCH_RATE for another rate) through the service, with the
+// whole pipeline running as `serve` runs it (event store, outbox relay,
+// JetStream, the three read models). A command counts as committed when
+// the service returns; its account counts as visible when a query of the
+// users read model finds it (polled every millisecond). It reports p50,
+// p99 and the highest latency, and the rate achieved.
+//
+//	BLUEPOINT_TEST_POSTGRES=postgres://... BLUEPOINT_TEST_NATS=nats://... \
+//	    go test -run '^$' -bench CommitToVisible -benchtime 10000x ./internal/readmodel/
+func BenchmarkCommitToVisible(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rate := 1000
+	if v := os.Getenv("BLUEPOINT_BENCH_RATE"); v != "" {
+		if _, err := fmt.Sscan(v, &rate); err != nil || rate < 1 {
+			b.Fatalf("BLUEPOINT_BENCH_RATE=%q: want commands per second", v)
+		}
+	}
+	url := testenv.Postgres(b)
+	natsURL := testenv.NATS(b)
+	schema := storetest.NewSchema(b, url)
+	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+		b.Fatal(err)
+	}
+	store, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	db, err := projection.OpenPostgres(ctx, url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	prefix := "b" + strings.ReplaceAll(uuid.NewString()[:8], "-", "") + "_"
+	broker, err := stream.Open(ctx, stream.Config{URL: natsURL, Prefix: prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		for _, s := range []string{stream.Users, stream.Transactions, stream.Catalog, stream.Activity, stream.DeadLetterStream} {
+			_ = broker.JetStream().DeleteStream(context.Background(), broker.StreamName(s))
+		}
+		broker.Close()
+	}()
+	relay := outbox.New(store, outbox.BrokerPublisher{Broker: broker}, outbox.Config{})
+	if err := relay.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer relay.Stop(context.Background())
+	runner, err := projection.New(ctx, projection.Config{DB: db, Store: store, Broker: broker, Projections: projections()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer runner.Stop(context.Background())
+	svc := servicetest.New(b, store, nil)
+
+	w := &watcher{db: db, committed: map[string]time.Time{}}
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- w.run(ctx, b.N) }()
+
+	// Commands go out on a fixed schedule, each on its own goroutine, so a
+	// slow one delays no other (an open-loop load, as clients make).
+	b.ResetTimer()
+	began := time.Now()
+	interval := time.Second / time.Duration(rate)
+	var wg sync.WaitGroup
+	errs := make(chan error, b.N)
+	for i := range b.N {
+		if d := time.Until(began.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d) // pacing the load, not waiting for a condition
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := svc.OpenAccount(ctx, service.Call{}, service.OpenAccount{Kind: account.Civilian,
+				Name: "Bench Civilian", Email: fmt.Sprintf("bench-%d@example.org", i), Password: "s3cret-enough"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			var ref service.AccountRef
+			if err := json.Unmarshal(out.Result.Body, &ref); err != nil {
+				errs <- err
+				return
+			}
+			w.commit(ref.ID, time.Now())
+		}()
+	}
+	wg.Wait()
+	issued := time.Since(began)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	select {
+	case err := <-watchDone:
+		if err != nil {
+			b.Fatal(err)
+		}
+	case <-time.After(5 * time.Minute):
+		b.Fatal("not every account became visible within 5 minutes")
+	}
+	b.StopTimer()
+	lat := w.latencies
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+	b.ReportMetric(float64(b.N)/issued.Seconds(), "commands/s")
+	b.Logf("%d sign-ups at %.0f/s: commit to visible p50 %.2f ms, p99 %.2f ms, max %.2f ms", b.N,
+		float64(b.N)/issued.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]))
+}
+
+// watcher polls the users read model for committed accounts and records
+// how long after its commit each one showed.
+type watcher struct {
+	db        *projection.DB
+	mu        sync.Mutex
+	committed map[string]time.Time // committed, not yet seen
+	latencies []time.Duration
+}
+
+func (w *watcher) commit(id string, at time.Time) {
+	w.mu.Lock()
+	w.committed[id] = at
+	w.mu.Unlock()
+}
+
+// run polls until n accounts were seen.
+func (w *watcher) run(ctx context.Context, n int) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for len(w.latencies) < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		w.mu.Lock()
+		ids := make([]any, 0, len(w.committed))
+		for id := range w.committed {
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		ids = ids[:min(len(ids), 5000)]
+		rows, err := w.db.Read.QueryContext(ctx, projection.Rebind(`SELECT id FROM accounts WHERE id IN (`+projection.Placeholders(len(ids))+`)`), ids...)
+		if err != nil {
+			return err
+		}
+		seen := time.Now()
+		w.mu.Lock()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				w.mu.Unlock()
+				rows.Close()
+				return err
+			}
+			w.latencies = append(w.latencies, seen.Sub(w.committed[id]))
+			delete(w.committed, id)
+		}
+		w.mu.Unlock()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
