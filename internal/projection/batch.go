@@ -130,7 +130,7 @@ func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func
 // already has it: the stream version says so exactly. Whatever the
 // projection, the positions of the streams cost one read and one write per
 // call, not per event. It returns how many events it applied.
-func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event) (int, error) {
+func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event) ([]eventstore.Event, error) {
 	pos := positionsTable(p, gen)
 	var ids []string
 	known := map[string]int64{}
@@ -150,7 +150,7 @@ func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, even
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
+		return nil, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
 	}
 	fresh := make([]eventstore.Event, 0, len(events))
 	last := map[string]int{} // the newest fresh event of each stream, by index in fresh
@@ -163,16 +163,16 @@ func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, even
 		fresh = append(fresh, e)
 	}
 	if len(fresh) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	if b, ok := p.(Batcher); ok {
 		if err := b.ApplyBatch(ctx, t, fresh); err != nil {
-			return 0, fmt.Errorf("projection %s: apply %d events from %s %s: %w", p.Name(), len(fresh), fresh[0].Type, fresh[0].ID, err)
+			return nil, fmt.Errorf("projection %s: apply %d events from %s %s: %w", p.Name(), len(fresh), fresh[0].Type, fresh[0].ID, err)
 		}
 	} else {
 		for _, e := range fresh {
 			if err := p.Apply(ctx, t, e); err != nil {
-				return 0, fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
+				return nil, fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
 			}
 		}
 	}
@@ -190,7 +190,7 @@ func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, even
 		`ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, global_position = excluded.global_position,
 		tx_id = excluded.tx_id, recorded_at = excluded.recorded_at`)
 	if err != nil {
-		return 0, fmt.Errorf("projection %s: record positions: %w", p.Name(), err)
+		return nil, fmt.Errorf("projection %s: record positions: %w", p.Name(), err)
 	}
-	return len(fresh), nil
+	return fresh, nil
 }

@@ -107,9 +107,12 @@ func (r *Runner) Start(ctx context.Context) error {
 		if r.broker == nil {
 			continue
 		}
-		c, err := r.broker.Consume(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
-			func(ctx context.Context, e eventstore.Event, _ stream.Delivery) error {
-				return r.Apply(ctx, p.Name(), e)
+		// Events that arrive while a batch is applied are applied together
+		// next: one transaction for many events keeps a busy projection up
+		// with the commands instead of paying a commit per event.
+		c, err := r.broker.ConsumeBatch(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
+			func(ctx context.Context, events []eventstore.Event) error {
+				return r.ApplyBatch(ctx, p.Name(), events)
 			})
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
@@ -148,30 +151,50 @@ func streamsOf(p Projection) []string {
 
 // Apply applies one live event to the generation readers see, once.
 func (r *Runner) Apply(ctx context.Context, name string, e eventstore.Event) error {
+	return r.ApplyBatch(ctx, name, []eventstore.Event{e})
+}
+
+// ApplyBatch applies events, in order, in one transaction that also stores
+// the positions they reach: all of them take effect or none. Events already
+// applied are skipped.
+func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstore.Event) error {
 	p, ok := r.byName[name]
 	if !ok {
 		return fmt.Errorf("projection %q is not defined", name)
 	}
-	if !slices.Contains(p.Categories(), e.Category()) {
-		return nil // its stream carries other categories too
+	mine := make([]eventstore.Event, 0, len(events))
+	for _, e := range events {
+		if slices.Contains(p.Categories(), e.Category()) { // its stream carries other categories too
+			mine = append(mine, e)
+		}
 	}
-	applied := false
+	if len(mine) == 0 {
+		return nil
+	}
+	var applied []eventstore.Event
 	err := r.db.inTx(ctx, func(tx *sql.Tx) error {
 		gen, _, err := r.current(ctx, tx, p, false)
 		if err != nil {
 			return err
 		}
-		n, err := r.applyTo(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, p, gen, []eventstore.Event{e})
-		applied = n > 0
+		applied, err = r.applyTo(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, p, gen, mine)
 		return err
 	})
-	if err == nil && applied && e.Metadata.TraceID != "" {
-		if terr := r.store.RecordTraceSteps(ctx, []eventstore.TraceStep{{TraceID: e.Metadata.TraceID,
-			Step: "projection." + name, Status: "applied", Detail: e.Type}}); terr != nil {
+	if err != nil {
+		return err
+	}
+	var steps []eventstore.TraceStep
+	for _, e := range applied {
+		if e.Metadata.TraceID != "" {
+			steps = append(steps, eventstore.TraceStep{TraceID: e.Metadata.TraceID, Step: "projection." + name, Status: "applied", Detail: e.Type})
+		}
+	}
+	if len(steps) > 0 {
+		if terr := r.store.RecordTraceSteps(ctx, steps); terr != nil {
 			r.logger.Warn("projection: record trace step", "err", terr)
 		}
 	}
-	return err
+	return nil
 }
 
 // Names lists the projections.

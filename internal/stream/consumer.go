@@ -18,6 +18,10 @@ import (
 // again. An error retries the event with backoff.
 type Handler func(ctx context.Context, e eventstore.Event, delivery Delivery) error
 
+// BatchHandler handles several events of one stream at once, in stream
+// order, all or nothing: an error means none of them took effect.
+type BatchHandler func(ctx context.Context, events []eventstore.Event) error
+
 // Delivery says where an event came from and how often it was tried.
 type Delivery struct {
 	// Attempt counts deliveries to this consumer, from 1.
@@ -71,7 +75,15 @@ type ConsumerConfig struct {
 	// default) handles each stream's events one at a time, in order; more
 	// gives up the order for throughput.
 	Concurrency int
+	// Batch, with a BatchHandler (ConsumeBatch), is the most events handed
+	// over at once. Events wait for a batch only while the previous one is
+	// being handled, so a quiet stream still sees each event at once.
+	// 0 means DefaultBatch.
+	Batch int
 }
+
+// DefaultBatch is ConsumerConfig.Batch's default.
+const DefaultBatch = 100
 
 // WithDefaults returns the config with every zero field set to its default.
 func (c ConsumerConfig) WithDefaults() ConsumerConfig {
@@ -89,6 +101,9 @@ func (c ConsumerConfig) WithDefaults() ConsumerConfig {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 1
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
 	}
 	return c
 }
@@ -127,6 +142,8 @@ func (c ConsumerConfig) Validate() error {
 		return fmt.Errorf("stream: consumer %s: DeliverFrom %q is neither %q nor %q", c.Name, c.DeliverFrom, DeliverAll, DeliverNew)
 	case c.Concurrency < 1:
 		return fmt.Errorf("stream: consumer %s: Concurrency %d is below 1", c.Name, c.Concurrency)
+	case c.Batch < 1:
+		return fmt.Errorf("stream: consumer %s: Batch %d is below 1", c.Name, c.Batch)
 	}
 	return nil
 }
@@ -136,6 +153,7 @@ type Consumer struct {
 	b     *Broker
 	cfg   ConsumerConfig
 	h     Handler
+	batch BatchHandler
 	ctx   context.Context
 	types map[string]bool // client-side filter when several types are wanted
 
@@ -151,14 +169,32 @@ type Consumer struct {
 // Consume creates (or updates) the durable consumer on each stream and calls
 // h for its events until Stop, Broker.Close, or the end of ctx. h gets ctx.
 func (b *Broker) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) (*Consumer, error) {
+	if h == nil {
+		return nil, errors.New("stream: consume: nil handler")
+	}
+	return b.consume(ctx, cfg, h, nil)
+}
+
+// ConsumeBatch is Consume for a handler that takes several events at once:
+// up to cfg.Batch events of one stream, in order, those that arrived while
+// the previous batch was handled. It keeps each stream's order: a batch that
+// fails is handled again one event at a time, and an event that keeps
+// failing is retried (then parked) before any later event is handled.
+func (b *Broker) ConsumeBatch(ctx context.Context, cfg ConsumerConfig, h BatchHandler) (*Consumer, error) {
+	if h == nil {
+		return nil, errors.New("stream: consume: nil handler")
+	}
+	cfg.Concurrency = 1
+	one := func(ctx context.Context, e eventstore.Event, _ Delivery) error { return h(ctx, []eventstore.Event{e}) }
+	return b.consume(ctx, cfg, one, h)
+}
+
+func (b *Broker) consume(ctx context.Context, cfg ConsumerConfig, h Handler, batch BatchHandler) (*Consumer, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if h == nil {
-		return nil, errors.New("stream: consume: nil handler")
-	}
-	c := &Consumer{b: b, cfg: cfg, h: h, ctx: ctx, cons: map[string]jetstream.Consumer{}, done: make(chan struct{})}
+	c := &Consumer{b: b, cfg: cfg, h: h, batch: batch, ctx: ctx, cons: map[string]jetstream.Consumer{}, done: make(chan struct{})}
 	if len(cfg.FilterTypes) > 1 {
 		c.types = map[string]bool{}
 		for _, t := range cfg.FilterTypes {
@@ -176,7 +212,7 @@ func (b *Broker) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) (*C
 		return nil, err
 	}
 	for _, s := range cfg.Streams {
-		it, err := c.cons[s].Messages(jetstream.PullMaxMessages(cfg.Concurrency))
+		it, err := c.cons[s].Messages(jetstream.PullMaxMessages(c.inFlight()))
 		if err != nil {
 			_ = c.Stop()
 			return nil, fmt.Errorf("stream: consumer %s on %s: %w", cfg.Name, s, err)
@@ -204,8 +240,10 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 		// up on its own, or a crash during the last attempt would lose the event.
 		MaxDeliver: -1,
 		// One unacknowledged message at a time keeps the stream's order even
-		// while an event is being retried.
-		MaxAckPending: c.cfg.Concurrency,
+		// while an event is being retried. A batch consumer holds a batch
+		// unacknowledged, and never lets a later event overtake one that
+		// failed (see handleBatch).
+		MaxAckPending: c.inFlight(),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 	if c.cfg.DeliverFrom == DeliverNew {
@@ -215,6 +253,14 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 		jc.FilterSubject = c.b.subject(stream, c.cfg.FilterTypes[0])
 	}
 	return jc
+}
+
+// inFlight is how many messages may be unacknowledged at once.
+func (c *Consumer) inFlight() int {
+	if c.batch != nil {
+		return c.cfg.Batch
+	}
+	return c.cfg.Concurrency
 }
 
 // Stop stops fetching, lets the handlers that run finish, returns fetched

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
 // deadLetterTimeout bounds parking one message, even while the consumer's
@@ -27,6 +29,22 @@ const nextWait = 250 * time.Millisecond
 // workers that handle them. With one worker, the unbuffered hand-over keeps
 // the stream's order.
 func (c *Consumer) start(stream string, it jetstream.MessagesContext) {
+	if c.batch != nil {
+		// The buffer is where the next batch gathers while one is handled.
+		work := make(chan jetstream.Msg, c.cfg.Batch)
+		c.readers.Add(1)
+		go func() {
+			defer c.readers.Done()
+			defer close(work)
+			c.read(it, work)
+		}()
+		c.workers.Add(1)
+		go func() {
+			defer c.workers.Done()
+			c.runBatches(stream, work)
+		}()
+		return
+	}
 	work := make(chan jetstream.Msg)
 	c.readers.Add(1)
 	go func() {
@@ -72,45 +90,175 @@ func (c *Consumer) read(it jetstream.MessagesContext, work chan<- jetstream.Msg)
 	}
 }
 
+// outcome is how handling one message ended.
+type outcome int
+
+const (
+	settled   outcome = iota // acknowledged, skipped or parked
+	retry                    // the handler failed; try again after a backoff
+	cancelled                // the consumer is stopping; hand the message back
+)
+
 // handle runs the handler on one message and settles it: ack on success,
 // retry later on failure, park it once it has used its attempts.
 func (c *Consumer) handle(stream string, msg jetstream.Msg) {
-	// Ack, Nak and Term errors are left alone: an unsettled message comes
-	// back after AckWait, which is the safe outcome.
-	if c.stopping.Load() {
-		_ = msg.Nak() // fetched after Stop: hand it back for the next run
-		return
-	}
 	md, err := msg.Metadata()
 	if err != nil {
 		_ = msg.Nak()
 		return
 	}
 	attempt := int(md.NumDelivered)
-	if to := msg.Headers().Get(HeaderRedriveFor); to != "" && to != c.cfg.Name {
-		_ = msg.Ack() // a redrive for another consumer: this one handled it already
-		return
+	switch c.try(stream, msg, attempt) {
+	case retry:
+		_ = msg.NakWithDelay(c.backoff(attempt))
+	case cancelled:
+		_ = msg.Nak()
 	}
-	e, err := Decode(msg.Data())
+}
+
+func (c *Consumer) backoff(attempt int) time.Duration {
+	return c.cfg.Backoff[min(attempt-1, len(c.cfg.Backoff)-1)]
+}
+
+// try runs the handler on one message, as its attempt-th attempt, and acks
+// or parks it unless it is to be retried or handed back. Ack, Nak and Term
+// errors are left alone: an unsettled message comes back after AckWait,
+// which is the safe outcome.
+func (c *Consumer) try(stream string, msg jetstream.Msg, attempt int) outcome {
+	if c.stopping.Load() {
+		return cancelled // fetched after Stop: hand it back for the next run
+	}
+	e, skip, err := c.decode(msg)
+	if skip {
+		_ = msg.Ack()
+		return settled
+	}
 	if err != nil {
 		// Decoding fails the same way every time: park the message now.
 		c.deadLetter(stream, msg, attempt, err)
-		return
+		return settled
 	}
-	if c.types != nil && !c.types[e.Type] {
-		_ = msg.Ack()
-		return
+	md, _ := msg.Metadata()
+	var seq uint64
+	if md != nil {
+		seq = md.Sequence.Stream
 	}
-	err = c.h(c.ctx, e, Delivery{Attempt: attempt, Stream: stream, Sequence: md.Sequence.Stream})
+	err = c.h(c.ctx, e, Delivery{Attempt: attempt, Stream: stream, Sequence: seq})
 	switch {
 	case err == nil:
 		_ = msg.Ack()
+		return settled
 	case c.ctx.Err() != nil:
-		_ = msg.Nak() // the handler was cancelled, it did not fail
+		return cancelled // the handler was cancelled, it did not fail
 	case attempt >= c.cfg.MaxDeliver:
 		c.deadLetter(stream, msg, attempt, err)
-	default:
-		_ = msg.NakWithDelay(c.cfg.Backoff[min(attempt-1, len(c.cfg.Backoff)-1)])
+		return settled
+	}
+	return retry
+}
+
+// decode reads a message's event; skip says the consumer has nothing to do
+// with it (a redrive meant for another consumer, a type it filters out).
+func (c *Consumer) decode(msg jetstream.Msg) (e eventstore.Event, skip bool, err error) {
+	if to := msg.Headers().Get(HeaderRedriveFor); to != "" && to != c.cfg.Name {
+		return e, true, nil // a redrive for another consumer: this one handled it already
+	}
+	if e, err = Decode(msg.Data()); err != nil {
+		return e, false, err
+	}
+	return e, c.types != nil && !c.types[e.Type], nil
+}
+
+// runBatches hands the batch handler what gathered in work while the
+// previous batch was being handled.
+func (c *Consumer) runBatches(stream string, work <-chan jetstream.Msg) {
+	for msg := range work {
+		msgs := []jetstream.Msg{msg}
+	gather:
+		for len(msgs) < c.cfg.Batch {
+			select {
+			case m, ok := <-work:
+				if !ok {
+					break gather
+				}
+				msgs = append(msgs, m)
+			default:
+				break gather
+			}
+		}
+		c.handleBatch(stream, msgs)
+	}
+}
+
+// handleBatch applies msgs in one call of the batch handler. Anything
+// unusual (a message to skip or park, a failed batch) falls back to one
+// message at a time, in order.
+func (c *Consumer) handleBatch(stream string, msgs []jetstream.Msg) {
+	if c.stopping.Load() {
+		for _, m := range msgs {
+			_ = m.Nak()
+		}
+		return
+	}
+	events := make([]eventstore.Event, 0, len(msgs))
+	for _, m := range msgs {
+		e, skip, err := c.decode(m)
+		if skip || err != nil {
+			c.oneByOne(stream, msgs)
+			return
+		}
+		events = append(events, e)
+	}
+	if err := c.batch(c.ctx, events); err == nil {
+		for _, m := range msgs {
+			_ = m.Ack()
+		}
+		return
+	}
+	c.oneByOne(stream, msgs)
+}
+
+// oneByOne handles msgs in order. A message whose handler fails is retried
+// here, after its backoff, until it succeeds or is parked: handing it back
+// to the server would let the later messages of the batch overtake it.
+func (c *Consumer) oneByOne(stream string, msgs []jetstream.Msg) {
+	for i, m := range msgs {
+		md, err := m.Metadata()
+		if err != nil {
+			c.handBack(msgs[i:])
+			return
+		}
+		for attempt := int(md.NumDelivered); ; attempt++ {
+			o := c.try(stream, m, attempt)
+			if o == settled {
+				break
+			}
+			if o == cancelled {
+				c.handBack(msgs[i:])
+				return
+			}
+			// The messages still held must not time out and come back
+			// meanwhile.
+			for _, held := range msgs[i:] {
+				_ = held.InProgress()
+			}
+			select {
+			case <-time.After(c.backoff(attempt)):
+			case <-c.done:
+				c.handBack(msgs[i:])
+				return
+			case <-c.ctx.Done():
+				c.handBack(msgs[i:])
+				return
+			}
+		}
+	}
+}
+
+// handBack returns messages to the server for the next run, in order.
+func (c *Consumer) handBack(msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		_ = m.Nak()
 	}
 }
 
