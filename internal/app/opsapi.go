@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bluepoint/bluepoint/internal/api/rest"
 	"github.com/bluepoint/bluepoint/internal/projection"
@@ -26,8 +27,14 @@ func (a *App) ops() rest.Ops {
 func (o opsReport) Streams(ctx context.Context) (rest.StreamsReport, error) {
 	js := o.broker.JetStream()
 	r := rest.StreamsReport{Streams: []rest.StreamInfo{}, Consumers: []rest.ConsumerInfo{}, Projections: []projection.Status{}}
+	// A NATS cluster may hold other deployments' streams: list ours, the
+	// ones under this process's prefix.
+	prefix := o.broker.StreamName("")
 	streams := js.ListStreams(ctx)
 	for info := range streams.Info() {
+		if !strings.HasPrefix(info.Config.Name, prefix) {
+			continue
+		}
 		st := info.State
 		r.Streams = append(r.Streams, rest.StreamInfo{Name: info.Config.Name, Messages: st.Msgs, Bytes: st.Bytes,
 			FirstSeq: st.FirstSeq, LastSeq: st.LastSeq, LastAt: st.LastTime, Consumers: st.Consumers})

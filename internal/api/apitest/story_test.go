@@ -261,6 +261,22 @@ func story(t *testing.T, s *Server) {
 			steps["projection.users"] && steps["projection.eventlog"]
 	})
 
+	// Operations: this deployment's streams only, even on a shared cluster.
+	var ops struct {
+		Streams     []struct{ Name string }
+		Consumers   []struct{ Name string }
+		Projections []struct{ Name string }
+	}
+	s.Expect(t, http.StatusOK, Request{Method: "GET", Path: "/v1/streams", Token: staff}).JSON(t, &ops)
+	if len(ops.Streams) == 0 || len(ops.Consumers) == 0 || len(ops.Projections) != 3 {
+		t.Fatalf("streams: %+v", ops)
+	}
+	for _, st := range ops.Streams {
+		if !strings.HasPrefix(st.Name, s.Config.StreamPrefix) {
+			t.Errorf("another deployment's stream %s is listed", st.Name)
+		}
+	}
+
 	// Erasure: personal fields read [erased], the ledger stays, sessions end.
 	s.Expect(t, http.StatusOK, Request{Method: "DELETE", Path: "/v1/accounts/" + cora.ID + "/personal-data", Token: cora.token})
 	var erased map[string]any
