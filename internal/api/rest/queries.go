@@ -8,6 +8,20 @@ import (
 	"github.com/bluepoint/bluepoint/internal/service"
 )
 
+type donationsInput struct {
+	AccountPath
+	PageQuery
+}
+
+// donationsPage is one page of a recipient's donations, with the total and
+// count of all of them.
+type donationsPage struct {
+	Items      []users.Transaction `json:"items"`
+	Total      int64               `json:"total" doc:"Points received in every donation, not only this page's."`
+	Count      int                 `json:"count" doc:"Every donation received."`
+	NextCursor string              `json:"next_cursor,omitempty"`
+}
+
 type officersMet struct {
 	CivilianID string             `json:"civilian_id"`
 	Items      []users.OfficerMet `json:"items"`
@@ -32,12 +46,13 @@ func (s *Server) queryRoutes() {
 			items, err := users.OfficersMet(ctx, s.ReadDB, in.ID, s.opener(a))
 			return body(officersMet{CivilianID: in.ID, Items: items}, err)
 		})
-	register(s, op("list-donations-received", http.MethodGet, "/v1/recipients/{id}/donations", "The donations a charity or family received, and their total (itself or staff)", "queries", false),
-		func(ctx context.Context, in *AccountPath) (*Body[users.Donations], error) {
+	register(s, op("list-donations-received", http.MethodGet, "/v1/recipients/{id}/donations", "The donations a charity or family received, newest first, and their total (itself or staff)", "queries", false),
+		func(ctx context.Context, in *donationsInput) (*Body[donationsPage], error) {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			return body(users.DonationsTo(ctx, s.ReadDB, in.ID))
+			d, next, err := users.DonationsPage(ctx, s.ReadDB, in.ID, in.Limit, in.Cursor)
+			return body(donationsPage{Items: d.Items, Total: d.Total, Count: d.Count, NextCursor: next}, err)
 		})
 	register(s, op("get-merchant-sales", http.MethodGet, "/v1/merchants/{id}/sales", "What a merchant sold, in units and points, per product (itself or staff)", "queries", false),
 		func(ctx context.Context, in *MerchantPath) (*Body[users.Sales], error) {

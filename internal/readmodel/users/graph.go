@@ -80,11 +80,16 @@ const (
 // page. The cursor is opaque (the last row's time and id), so pages stay
 // stable while new transactions arrive.
 func AccountTransactions(ctx context.Context, db *projection.DB, id string, limit int, cursor string) ([]Transaction, string, error) {
+	return transactionPage(ctx, db, `WHERE (from_id = ? OR to_id = ?)`, []any{id, id}, limit, cursor)
+}
+
+// transactionPage reads one page, newest first, of the transactions where
+// selects, after cursor (keyset pagination on time and id).
+func transactionPage(ctx context.Context, db *projection.DB, where string, args []any, limit int, cursor string) ([]Transaction, string, error) {
 	if limit <= 0 {
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
-	where, args := `WHERE (from_id = ? OR to_id = ?)`, []any{id, id}
 	if cursor != "" {
 		at, txID, err := decodeCursor(cursor)
 		if err != nil {

@@ -135,6 +135,30 @@ func DonationsTo(ctx context.Context, db *projection.DB, recipientID string) (Do
 	return d, nil
 }
 
+// DonationsPage is DonationsTo a page at a time: the total and count are
+// of every donation, the items one page of them, newest first; next is the
+// cursor of the following page, "" after the last.
+func DonationsPage(ctx context.Context, db *projection.DB, recipientID string, limit int, cursor string) (Donations, string, error) {
+	rows, err := query(ctx, db, `SELECT COALESCE(SUM(points), 0), COUNT(*) FROM transactions WHERE kind = ? AND to_id = ?`, KindDonation, recipientID)
+	if err != nil {
+		return Donations{}, "", err
+	}
+	var d Donations
+	for rows.Next() {
+		if err := rows.Scan(&d.Total, &d.Count); err != nil {
+			rows.Close()
+			return Donations{}, "", fmt.Errorf("users: %w", err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Donations{}, "", fmt.Errorf("users: %w", err)
+	}
+	items, next, err := transactionPage(ctx, db, `WHERE kind = ? AND to_id = ?`, []any{KindDonation, recipientID}, limit, cursor)
+	d.Items = items
+	return d, next, err
+}
+
 // ProductSales is what one product of a merchant sold.
 type ProductSales struct {
 	SKU    string `json:"sku"`

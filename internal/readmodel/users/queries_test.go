@@ -164,6 +164,23 @@ func checkDonations(t *testing.T, e *env, w *world, c cast) {
 	if want.Total != 23 || want.Count != 3 {
 		t.Fatalf("the story changed: %+v", want)
 	}
+	// A page at a time: the same donations, and every page carries the
+	// totals of all of them.
+	var paged []users.Transaction
+	for cursor, pages := "", 0; ; pages++ {
+		page, next, err := users.DonationsPage(ctxT(t), e.db, c.family.actor.ID, 2, cursor)
+		if err != nil || page.Total != want.Total || page.Count != want.Count || pages > 3 {
+			t.Fatalf("donations page %d: %+v, %v", pages, page, err)
+		}
+		paged = append(paged, page.Items...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if !reflect.DeepEqual(paged, want.Items) {
+		t.Fatalf("paged donations:\n got %+v\nwant %+v", paged, want.Items)
+	}
 }
 
 func checkSales(t *testing.T, e *env, c cast) {
