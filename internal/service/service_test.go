@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/pii"
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // fastHashes keeps tests quick; the parameters travel with each hash.
@@ -30,22 +30,7 @@ type env struct {
 }
 
 // clock is a settable time source shared by the service and its tokens.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 // forEachStore runs fn on SQLite and, when configured, on Postgres.
 func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -63,7 +48,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clk := &clock{t: time.Now().UTC()}
+			clk := testenv.NewClock(time.Now().UTC())
 			svc, err := service.New(service.Config{Store: st, Master: master, EncounterKey: signing, Now: clk.Now,
 				Hasher: password.NewHasher(fastHashes, 4), Pipeline: command.Config{MaxRetries: 50}})
 			if err != nil {

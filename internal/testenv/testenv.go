@@ -7,7 +7,9 @@ package testenv
 
 import (
 	"os"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Postgres returns the Postgres URL from BLUEPOINT_TEST_POSTGRES, or skips
@@ -31,4 +33,28 @@ func need(t testing.TB, env, what string) string {
 	}
 	t.Skipf("%s not set: skipping the %s suite", env, what)
 	return ""
+}
+
+// Clock is a settable time source, shared by a test and the code under
+// test (give it clock.Now), safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that reads t until it is advanced.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,22 +23,7 @@ import (
 
 // clock is the service's settable time: event times in the log come from
 // it, so the test knows every one of them.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 type env struct {
 	store eventstore.Store
@@ -96,7 +80,7 @@ func openSQLiteRead(t testing.TB) *projection.DB {
 // forEachEnv adds a service with a settable clock, started at start.
 func forEachEnv(t *testing.T, start time.Time, fn func(t *testing.T, e *env)) {
 	forEachDB(t, func(t *testing.T, st eventstore.Store, db *projection.DB) {
-		clk := &clock{t: start}
+		clk := testenv.NewClock(start)
 		e := &env{store: st, svc: servicetest.New(t, st, clk.Now), clock: clk, db: db}
 		e.staff = servicetest.Staff(t, e.svc, "Olga Operator", "ops@example.org")
 		fn(t, e)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/readmodel/features"
 	"github.com/bluepoint/bluepoint/internal/service"
 	"github.com/bluepoint/bluepoint/internal/service/servicetest"
+	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
 // world is an event store, a service writing to it, and a read database
@@ -30,22 +30,7 @@ type world struct {
 }
 
 // clock is the service's settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -70,7 +55,7 @@ func openSQLite(t *testing.T) *projection.DB {
 }
 
 func newWorld(t *testing.T, s eventstore.Store, db *projection.DB) *world {
-	clk := &clock{t: time.Date(2030, 3, 10, 9, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2030, 3, 10, 9, 0, 0, 0, time.UTC))
 	svc := servicetest.New(t, s, clk.Now)
 	w := &world{store: s, svc: svc, clock: clk, db: db, runner: newRunner(t, s, db)}
 	w.staff = servicetest.Staff(t, svc, "Operator One", "ops@example.org")
