@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/bluepoint/bluepoint/internal/api"
 )
 
 // readyTimeout bounds the store ping behind /readyz, so a hung database
@@ -48,13 +50,8 @@ func (a *App) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// problem is an RFC 9457 problem details body.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-}
+// problem is the RFC 9457 body both API edges answer with.
+type problem = api.Problem
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, body any) {
 	w.Header().Set("Content-Type", contentType)

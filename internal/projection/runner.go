@@ -162,9 +162,10 @@ func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstor
 	if !ok {
 		return fmt.Errorf("projection %q is not defined", name)
 	}
+	cats := p.Categories()
 	mine := make([]eventstore.Event, 0, len(events))
 	for _, e := range events {
-		if slices.Contains(p.Categories(), e.Category()) { // its stream carries other categories too
+		if slices.Contains(cats, e.Category()) { // its stream carries other categories too
 			mine = append(mine, e)
 		}
 	}

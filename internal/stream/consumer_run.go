@@ -108,7 +108,7 @@ func (c *Consumer) handle(stream string, msg jetstream.Msg) {
 		return
 	}
 	attempt := int(md.NumDelivered)
-	switch c.try(stream, msg, attempt) {
+	switch c.try(stream, msg, attempt, md.Sequence.Stream) {
 	case retry:
 		_ = msg.NakWithDelay(c.backoff(attempt))
 	case cancelled:
@@ -120,11 +120,12 @@ func (c *Consumer) backoff(attempt int) time.Duration {
 	return c.cfg.Backoff[min(attempt-1, len(c.cfg.Backoff)-1)]
 }
 
-// try runs the handler on one message, as its attempt-th attempt, and acks
+// try runs the handler on one message (sequence seq of its stream), as its
+// attempt-th attempt, and acks
 // or parks it unless it is to be retried or handed back. Ack, Nak and Term
 // errors are left alone: an unsettled message comes back after AckWait,
 // which is the safe outcome.
-func (c *Consumer) try(stream string, msg jetstream.Msg, attempt int) outcome {
+func (c *Consumer) try(stream string, msg jetstream.Msg, attempt int, seq uint64) outcome {
 	if c.stopping.Load() {
 		return cancelled // fetched after Stop: hand it back for the next run
 	}
@@ -137,11 +138,6 @@ func (c *Consumer) try(stream string, msg jetstream.Msg, attempt int) outcome {
 		// Decoding fails the same way every time: park the message now.
 		c.deadLetter(stream, msg, attempt, err)
 		return settled
-	}
-	md, _ := msg.Metadata()
-	var seq uint64
-	if md != nil {
-		seq = md.Sequence.Stream
 	}
 	err = c.h(c.ctx, e, Delivery{Attempt: attempt, Stream: stream, Sequence: seq})
 	switch {
@@ -229,7 +225,7 @@ func (c *Consumer) oneByOne(stream string, msgs []jetstream.Msg) {
 			return
 		}
 		for attempt := int(md.NumDelivered); ; attempt++ {
-			o := c.try(stream, m, attempt)
+			o := c.try(stream, m, attempt, md.Sequence.Stream)
 			if o == settled {
 				break
 			}
