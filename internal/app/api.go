@@ -29,6 +29,7 @@ func (a *App) startAPI(ctx context.Context) error {
 		a.logger.Warn("created a token signing key; every process of this deployment must share it", "dir", a.cfg.SecretsDir)
 	}
 	a.tokens = tokens
+	a.service.EndSessionsWith(tokens)
 	a.metrics = api.NewMetrics()
 	tracing, err := telemetry.Start(ctx)
 	if err != nil {

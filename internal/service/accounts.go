@@ -130,9 +130,13 @@ func (s *Service) CloseAccount(ctx context.Context, call Call, id, reason string
 	if err := selfOrStaff(call.Actor, id); err != nil {
 		return nil, err
 	}
-	return s.onAccount(ctx, call, "CloseAccount", id, func(account.State) any {
+	out, err := s.onAccount(ctx, call, "CloseAccount", id, func(account.State) any {
 		return account.Close{Reason: reason, At: s.now().UTC()}
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.endSessions(ctx, id)
 }
 
 // UpdateProfile replaces an account's name, phone and profile.
@@ -201,7 +205,7 @@ func (s *Service) EraseAccount(ctx context.Context, call Call, id string) (*comm
 	if err := s.cipher.Erase(ctx, id); err != nil {
 		return nil, fmt.Errorf("erase account %s: delete its data key: %w", id, err)
 	}
-	return out, nil
+	return out, s.endSessions(ctx, id)
 }
 
 // ErrBadCredentials is the one answer to a failed sign-in, whatever failed,

@@ -66,6 +66,7 @@ type Service struct {
 	rules    *rules.Engine
 	issuer   *encounter.Issuer
 	now      func() time.Time
+	sessions Sessions
 }
 
 // New builds a Service.

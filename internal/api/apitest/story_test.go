@@ -285,6 +285,7 @@ func story(t *testing.T, s *Server) {
 		t.Fatalf("after erasure: %v", erased)
 	}
 	s.Expect(t, http.StatusUnauthorized, Request{Method: "POST", Path: "/v1/auth/token", Body: map[string]string{"email": cora.Email, "password": cora.Password}})
+	s.Expect(t, http.StatusUnauthorized, Request{Method: "GET", Path: "/v1/accounts/" + cora.ID + "/balance", Token: cora.token})
 }
 
 func hasType(items []struct{ Type string }, typ string) bool {

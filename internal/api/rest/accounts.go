@@ -144,22 +144,14 @@ func (s *Server) accountRoutes() {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			r, err := result[service.AccountRef](s.Service.CloseAccount(ctx, call(ctx, in.IdempotencyKey, "close-account", in), in.ID, in.Body.Reason))
-			if err == nil {
-				err = s.Tokens.RevokeSubject(ctx, in.ID)
-			}
-			return r, err
+			return result[service.AccountRef](s.Service.CloseAccount(ctx, call(ctx, in.IdempotencyKey, "close-account", in), in.ID, in.Body.Reason))
 		})
 	register(s, op("erase-personal-data", http.MethodDelete, "/v1/accounts/{id}/personal-data", "Erase an account's personal data (itself or staff)", "accounts", false),
 		func(ctx context.Context, in *AccountPath) (*Result[service.AccountRef], error) {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			r, err := result[service.AccountRef](s.Service.EraseAccount(ctx, call(ctx, "", "", nil), in.ID))
-			if err == nil {
-				err = s.Tokens.RevokeSubject(ctx, in.ID)
-			}
-			return r, err
+			return result[service.AccountRef](s.Service.EraseAccount(ctx, call(ctx, "", "", nil), in.ID))
 		})
 	register(s, op("get-balance", http.MethodGet, "/v1/accounts/{id}/balance", "An account's balance (itself or staff)", "accounts", false),
 		func(ctx context.Context, in *AccountPath) (*Body[Balance], error) {

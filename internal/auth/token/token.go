@@ -20,6 +20,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -67,6 +68,10 @@ type Config struct {
 	DB *sql.DB
 	// Postgres is the dialect of DB: false means SQLite.
 	Postgres bool
+	// SyncEvery is how often a Manager reads the sessions other processes
+	// ended, which bounds how long an ended session still works there.
+	// Default 1 second.
+	SyncEvery time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -85,6 +90,9 @@ func (c Config) WithDefaults() Config {
 	if c.RefreshTTL == 0 {
 		c.RefreshTTL = 30 * 24 * time.Hour
 	}
+	if c.SyncEvery == 0 {
+		c.SyncEvery = time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -98,8 +106,8 @@ func (c Config) Validate() error {
 		return errors.New("token: secrets directory is required")
 	case c.DB == nil:
 		return errors.New("token: database is required")
-	case c.AccessTTL < 0 || c.RefreshTTL < 0:
-		return errors.New("token: lifetimes must be positive")
+	case c.AccessTTL < 0 || c.RefreshTTL < 0 || c.SyncEvery < 0:
+		return errors.New("token: lifetimes and intervals must be positive")
 	}
 	return nil
 }
@@ -116,6 +124,13 @@ type Manager struct {
 	// nanoseconds), so the table stays the size of the live sessions
 	// without a background job.
 	nextPrune atomic.Int64
+
+	// revoked maps an account to when its sessions were last ended (Unix
+	// milliseconds), for the access tokens' lifetime; nextSync is when it is
+	// next read from the database (Unix nanoseconds).
+	revokedMu sync.RWMutex
+	revoked   map[string]int64
+	nextSync  atomic.Int64
 }
 
 // New loads the signing key from cfg.Dir, creating it when there is none
@@ -129,7 +144,7 @@ func New(ctx context.Context, cfg Config) (m *Manager, created bool, err error) 
 	if err != nil {
 		return nil, false, err
 	}
-	m = &Manager{cfg: cfg, priv: priv, pub: priv.Public().(ed25519.PublicKey)}
+	m = &Manager{cfg: cfg, priv: priv, pub: priv.Public().(ed25519.PublicKey), revoked: map[string]int64{}}
 	m.kid = thumbprint(m.pub)
 	if m.jwks, err = jwks(m.pub, m.kid); err != nil {
 		return nil, false, err

@@ -60,8 +60,13 @@ func (m *Manager) Verify(raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if c.Subject == "" || c.Role == "" {
-		return Claims{}, fmt.Errorf("%w: subject or role missing", ErrInvalid)
+	if c.Subject == "" || c.Role == "" || c.IssuedAt == nil {
+		return Claims{}, fmt.Errorf("%w: subject, role or issue time missing", ErrInvalid)
+	}
+	// iat has whole seconds: a token from the second its session ended is
+	// refused too, which costs nothing, as an ended account cannot sign in.
+	if ended := m.revokedAt(c.Subject); ended > 0 && c.IssuedAt.Unix() <= ended/1000 {
+		return Claims{}, fmt.Errorf("%w: the account's sessions were ended", ErrInvalid)
 	}
 	return Claims{Subject: c.Subject, Role: c.Role}, nil
 }

@@ -39,7 +39,7 @@ const pruneEvery = time.Hour
 func (m *Manager) createTable(ctx context.Context) error {
 	// A role that may not create tables (least privilege) finds the table
 	// made by a migration, so probe before creating.
-	if _, err := m.cfg.DB.ExecContext(ctx, `SELECT 1 FROM auth_refresh_tokens WHERE 1 = 0`); err == nil {
+	if _, err := m.cfg.DB.ExecContext(ctx, `SELECT 1 FROM auth_refresh_tokens, auth_revocations WHERE 1 = 0`); err == nil {
 		return nil
 	}
 	tx, err := m.cfg.DB.BeginTx(ctx, nil)
@@ -54,7 +54,7 @@ func (m *Manager) createTable(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, stmt := range schema {
+	for _, stmt := range append(schema, revocationSchema...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return err
 		}
@@ -157,16 +157,6 @@ func (m *Manager) refused(ctx context.Context, id string, now int64) error {
 	return fmt.Errorf("%w: refresh token changed concurrently", ErrInvalid)
 }
 
-// RevokeSubject revokes every refresh token of an account, as when it closes
-// or is erased. Access tokens already out stay valid until they expire.
-func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
-	if _, err := m.cfg.DB.ExecContext(ctx, m.bind(`UPDATE auth_refresh_tokens SET revoked = TRUE
-		WHERE subject = ? AND revoked = FALSE`), subject); err != nil {
-		return fmt.Errorf("token: revoke %s: %w", subject, err)
-	}
-	return nil
-}
-
 // pruneExpired deletes expired refresh tokens, at most once per pruneEvery
 // per Manager. Failure is harmless (expired tokens are refused anyway) and
 // must not block a sign-in, so it is not reported.
@@ -177,6 +167,7 @@ func (m *Manager) pruneExpired(ctx context.Context) {
 		return
 	}
 	_, _ = m.cfg.DB.ExecContext(ctx, m.bind(`DELETE FROM auth_refresh_tokens WHERE expires_at <= ?`), now.UnixMilli())
+	m.pruneRevocations(ctx, now)
 }
 
 // bind rewrites ? placeholders as $1, $2, ... on Postgres. The queries here
