@@ -43,15 +43,19 @@ type rateLimited struct {
 }
 
 func (e *rateLimited) GetHeaders() http.Header {
-	return http.Header{"Retry-After": {strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds())))}}
+	return http.Header{"Retry-After": {strconv.Itoa(retrySeconds(e.retryAfter))}}
 }
+
+// retrySeconds is a wait in whole seconds, rounded up and at least one, so
+// that a client honouring it is not refused again.
+func retrySeconds(wait time.Duration) int { return max(1, int(math.Ceil(wait.Seconds()))) }
 
 func (s *Server) authRoutes() {
 	register(s, op("create-token", http.MethodPost, "/v1/auth/token", "Sign in: an access token and a refresh token", "auth", true),
 		func(ctx context.Context, in *tokenInput) (*Body[TokenResponse], error) {
 			if ok, wait := s.Limiter.Allow(in.Body.Email, api.ClientAddr(ctx)); !ok {
 				return nil, &rateLimited{problem(http.StatusTooManyRequests, codeRateLimited,
-					fmt.Sprintf("too many sign-in attempts; try again in %s", wait.Round(time.Second))), wait}
+					fmt.Sprintf("too many sign-in attempts; try again in %ds", retrySeconds(wait))), wait}
 			}
 			a, err := s.Service.Authenticate(ctx, in.Body.Email, in.Body.Password)
 			if err != nil {

@@ -2,7 +2,9 @@ package rest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,6 +105,7 @@ func TestSignInRefreshAndRateLimit(t *testing.T) {
 	}
 	// Wrong passwords: one answer whatever failed, then the limit.
 	var limited http.Header
+	var detail any
 	for i := 0; i < 10 && limited == nil; i++ {
 		code, m, h := signIn("wrong password")
 		switch code {
@@ -111,12 +114,17 @@ func TestSignInRefreshAndRateLimit(t *testing.T) {
 				t.Fatalf("wrong password: %v", m)
 			}
 		case http.StatusTooManyRequests:
-			limited = h
+			limited, detail = h, m["detail"]
 		default:
 			t.Fatalf("wrong password = %d %v", code, m)
 		}
 	}
-	if limited == nil || limited.Get("Retry-After") == "" {
-		t.Fatalf("no 429 with Retry-After after repeated failures: %v", limited)
+	if limited == nil {
+		t.Fatal("no 429 after repeated failures")
+	}
+	// The header and the detail give the same wait, never zero.
+	if wait, err := strconv.Atoi(limited.Get("Retry-After")); err != nil || wait < 1 ||
+		detail != fmt.Sprintf("too many sign-in attempts; try again in %ds", wait) {
+		t.Fatalf("Retry-After %q with detail %q", limited.Get("Retry-After"), detail)
 	}
 }
