@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,18 +30,49 @@ type EncounterToken struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// QRPNG is the token as a QR code, a PNG in base64.
 	QRPNG string `json:"qr_png"`
+	// Replayed: this is the token an earlier request with the same
+	// idempotency key was given.
+	Replayed bool `json:"-"`
 }
 
-// RequestEncounter issues an encounter token to an active civilian. It
-// records nothing: the token carries everything, and is claimed when used.
+// RequestEncounter issues an encounter token to an active civilian. Without
+// an idempotency key it records nothing: the token carries everything, and
+// is claimed when used. With one, the token is kept as the answer under the
+// key, so that a retry gets the same token rather than a second one.
 func (s *Service) RequestEncounter(ctx context.Context, call Call) (*EncounterToken, error) {
 	if call.Actor.Kind != account.Civilian {
 		return nil, domain.Forbidden("", "only civilians request encounter tokens")
 	}
-	civ, err := s.Account(ctx, call.Actor.ID)
+	if call.IdempotencyKey == "" {
+		civ, err := s.Account(ctx, call.Actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		return s.issueEncounter(civ)
+	}
+	out, err := s.pipeline.Run(ctx, call.request("RequestEncounter", func(ctx context.Context, sess *command.Session) (command.Result, error) {
+		civ, _, err := command.Load(ctx, sess, accounts, call.Actor.ID)
+		if err != nil {
+			return command.Result{}, err
+		}
+		tok, err := s.issueEncounter(civ)
+		if err != nil {
+			return command.Result{}, err
+		}
+		return reply(201, tok)
+	}))
 	if err != nil {
 		return nil, err
 	}
+	var tok EncounterToken
+	if err := json.Unmarshal(out.Result.Body, &tok); err != nil {
+		return nil, fmt.Errorf("encounter token kept under the idempotency key: %w", err)
+	}
+	tok.Replayed = out.Replayed
+	return &tok, nil
+}
+
+func (s *Service) issueEncounter(civ account.State) (*EncounterToken, error) {
 	if civ.Status != account.Active {
 		return nil, domain.AccountPending("the account is %s; only an active civilian can meet officers", civ.Status)
 	}

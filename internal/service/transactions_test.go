@@ -296,3 +296,39 @@ func TestConcurrentSpendsOnOneAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestEncounterRetryGetsTheSameToken: with an idempotency key the token is
+// the answer kept under it; the same key for another caller is another key.
+func TestEncounterRetryGetsTheSameToken(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		civ := actorOf(e.open(t, account.Civilian, "civ@example.org"))
+		call := service.Call{Actor: civ, IdempotencyKey: civ.ID + ":enc-1", Fingerprint: "request-encounter"}
+		first, err := e.svc.RequestEncounter(ctxT(t), call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := e.svc.RequestEncounter(ctxT(t), call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Replayed || !again.Replayed || again.Token != first.Token || again.QRPNG != first.QRPNG || !again.ExpiresAt.Equal(first.ExpiresAt) {
+			t.Fatalf("retry: first %+v, again %+v", first.Token, again.Token)
+		}
+		fresh, err := e.svc.RequestEncounter(ctxT(t), service.Call{Actor: civ, IdempotencyKey: civ.ID + ":enc-2", Fingerprint: "request-encounter"})
+		if err != nil || fresh.Token == first.Token || fresh.Replayed {
+			t.Fatalf("another key: %v, same token %v", err, fresh.Token == first.Token)
+		}
+		// The kept token still works once.
+		off := e.officer(t, "off@example.org")
+		if _, err := e.svc.RecordInteraction(ctxT(t), service.Call{Actor: off}, again.Token); err != nil {
+			t.Fatal(err)
+		}
+		// A pending account gets no token, with or without a key.
+		pending := e.open(t, account.Officer, "pending@example.org")
+		_, err = e.svc.RequestEncounter(ctxT(t), service.Call{Actor: service.Actor{ID: pending.ID, Kind: account.Civilian},
+			IdempotencyKey: pending.ID + ":enc-1", Fingerprint: "request-encounter"})
+		if domain.As(err) == nil {
+			t.Fatalf("an officer's account posing as a civilian got a token: %v", err)
+		}
+	})
+}

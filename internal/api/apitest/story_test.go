@@ -56,8 +56,10 @@ func story(t *testing.T, s *Server) {
 	}
 
 	// An encounter: the civilian's token, as text and QR code, submitted
-	// by the officer. The idempotency key replays the first answer.
-	encResp := s.Expect(t, http.StatusCreated, Request{Method: "POST", Path: "/v1/encounters", Token: cora.token})
+	// by the officer. The idempotency key replays the first answer, so a
+	// retried request shows the same token.
+	encounter := Request{Method: "POST", Path: "/v1/encounters", Token: cora.token, Header: map[string]string{"Idempotency-Key": "enc-1"}}
+	encResp := s.Expect(t, http.StatusCreated, encounter)
 	var qr struct {
 		Token string `json:"token"`
 		QR    string `json:"qr_png"`
@@ -65,6 +67,12 @@ func story(t *testing.T, s *Server) {
 	encResp.JSON(t, &qr)
 	if qr.Token == "" || !strings.HasPrefix(qr.QR, "iVBORw0KGgo") {
 		t.Fatalf("encounter: %s", encResp.Body)
+	}
+	if retry := s.Expect(t, http.StatusCreated, encounter); string(retry.Body) != string(encResp.Body) || retry.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a retried encounter request was not replayed: %s", retry.Body)
+	}
+	if other := s.Expect(t, http.StatusCreated, Request{Method: "POST", Path: "/v1/encounters", Token: cora.token}); string(other.Body) == string(encResp.Body) {
+		t.Fatal("a request without the key got the same token")
 	}
 	interact := Request{Method: "POST", Path: "/v1/interactions", Token: otto.token, Body: map[string]string{"token": qr.Token},
 		Header: map[string]string{"Idempotency-Key": "meet-1"}}

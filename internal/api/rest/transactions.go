@@ -55,13 +55,15 @@ func (s *Server) transactionRoutes() {
 			if _, err := requireKind(ctx, account.Civilian); err != nil {
 				return nil, err
 			}
-			// Issuing a token records nothing, so there is nothing to
-			// replay: a retry just gets a fresh token.
-			tok, err := s.Service.RequestEncounter(ctx, call(ctx, "", "", nil))
+			tok, err := s.Service.RequestEncounter(ctx, call(ctx, in.IdempotencyKey, "request-encounter", nil))
 			if err != nil {
 				return nil, err
 			}
-			return &Result[service.EncounterToken]{Status: http.StatusCreated, Body: *tok}, nil
+			r := &Result[service.EncounterToken]{Status: http.StatusCreated, Body: *tok}
+			if tok.Replayed {
+				r.Replayed = "true"
+			}
+			return r, nil
 		})
 	register(s, created(op("record-interaction", http.MethodPost, "/v1/interactions", "An officer submits a civilian's encounter token: both earn points (officer)", "transactions", false)),
 		func(ctx context.Context, in *interactionInput) (*Result[service.InteractionResult], error) {
