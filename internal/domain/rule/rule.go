@@ -34,6 +34,14 @@ type State struct {
 	Current Rule
 }
 
+// Clone returns a copy of s that shares no map with it, so that a state kept
+// for later (the command pipeline caches folded states) is never changed
+// through a copy handed to someone else.
+func (s State) Clone() State {
+	s.Current.Points = maps.Clone(s.Current.Points)
+	return s
+}
+
 // Change sets a kind's rule. The new version is the current one plus one.
 type Change struct {
 	Kind      string

@@ -39,3 +39,15 @@ func TestVersionsGoUp(t *testing.T) {
 		}
 	}
 }
+
+func TestCloneSharesNoMap(t *testing.T) {
+	s := rule.State{Current: rule.Rule{Kind: "donation", Version: 2, Points: map[string]int64{"donor": 3}}}
+	c := s.Clone()
+	c.Current.Points["donor"] = 99
+	if s.Current.Points["donor"] != 3 || c.Current.Version != 2 || c.Current.Kind != "donation" {
+		t.Fatalf("original %+v, clone %+v", s, c)
+	}
+	if (rule.State{}).Clone().Current.Points != nil {
+		t.Fatal("the clone of a state without points has points")
+	}
+}
