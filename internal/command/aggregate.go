@@ -2,7 +2,9 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
@@ -20,7 +22,17 @@ type Aggregate[S any] struct {
 	// Evolve applies one decoded domain event (a value as registered in the
 	// codec) to the state. It must be pure and should ignore event types it
 	// does not know, so that new events do not break old aggregates.
+	//
+	// The pipeline caches folded states by stream, state type and the Initial
+	// and Evolve functions, so two aggregates of one state type over one
+	// stream must not differ only by what their function literals capture.
 	Evolve func(state S, event any) S
+	// Clone returns a deep copy of a state, so that a cached state is never
+	// shared with a handler that may change it. Nil: S's own Clone() S method
+	// if it has one; otherwise a state of plain values is copied by
+	// assignment, and a state holding maps, slices, pointers or interfaces is
+	// not cached (it is folded from all its events on every Load).
+	Clone func(S) S
 }
 
 // Stream returns the id of the stream that holds the aggregate id.
@@ -29,14 +41,31 @@ func (a Aggregate[S]) Stream(id string) string { return eventstore.StreamID(a.Ca
 // Fold applies events to the initial state. It is what Load does after
 // reading, exposed for tests written as given(events) -> state.
 func (a Aggregate[S]) Fold(events ...any) S {
-	var state S
+	return a.foldOnto(a.initial(), events)
+}
+
+func (a Aggregate[S]) initial() S {
 	if a.Initial != nil {
-		state = a.Initial()
+		return a.Initial()
 	}
+	var zero S
+	return zero
+}
+
+func (a Aggregate[S]) foldOnto(state S, events []any) S {
 	for _, e := range events {
 		state = a.Evolve(state, e)
 	}
 	return state
+}
+
+// kind identifies the aggregate's way of folding for the cache.
+func (a Aggregate[S]) kind() stateKind {
+	k := stateKind{typ: reflect.TypeFor[S](), evolve: reflect.ValueOf(a.Evolve).Pointer()}
+	if a.Initial != nil {
+		k.initial = reflect.ValueOf(a.Initial).Pointer()
+	}
+	return k
 }
 
 // Load rehydrates the aggregate id within a session and returns its state and
@@ -45,17 +74,65 @@ func (a Aggregate[S]) Fold(events ...any) S {
 // The session remembers the version it saw: when the command's events are
 // appended, this stream must still be at that version, whether or not the
 // command emits to it. That is what makes a decision based on this state
-// safe under concurrency. Loading the same stream twice in a session reads it
-// once; events emitted in the session are not folded in.
+// safe under concurrency. Loading the same aggregate twice in a session reads
+// it once; another aggregate over a stream the session already loaded reads
+// it no further than the version loaded. Events emitted in the session are
+// not folded in.
+//
+// The pipeline's state cache (Config.StateCacheSize) supplies the state as
+// last folded, so only the events appended since are read. The cache can only
+// be behind the store, never wrong about what it has seen, and the append
+// checks the version: a stale entry costs a longer read, not a wrong decision.
 func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (S, int64, error) {
+	var zero S
 	if agg.Evolve == nil {
-		var zero S
 		return zero, 0, fmt.Errorf("aggregate %q has no Evolve function", agg.Category)
 	}
-	events, version, err := s.read(ctx, agg.Stream(id))
-	if err != nil {
-		var zero S
-		return zero, 0, err
+	streamID := agg.Stream(id)
+	clone, ok := copyFunc(agg.Clone)
+	if !ok {
+		events, version, err := s.readAll(ctx, streamID)
+		if err != nil {
+			return zero, 0, err
+		}
+		return agg.Fold(events...), version, nil
 	}
-	return agg.Fold(events...), version, nil
+	kind := agg.kind()
+	st := s.streams[streamID]
+	loaded := st != nil && st.loaded
+	if loaded {
+		if v, ok := st.states[kind]; ok {
+			return clone(v.(S)), st.version, nil
+		}
+	}
+	// A stream already loaded in this session (by another aggregate) is read
+	// only up to the version loaded, so that every state the handler sees
+	// agrees with the version the append will expect.
+	upTo := int64(-1)
+	if loaded {
+		upTo = st.version
+	}
+	key := cacheKey{stream: streamID, kind: kind}
+	state, after := agg.initial(), int64(0)
+	if v, version, ok := s.cache.get(key); ok && (upTo < 0 || version <= upTo) {
+		state, after = clone(v.(S)), version
+	}
+	events, version, err := s.readRange(ctx, streamID, after, upTo)
+	if errors.Is(err, errGap) && after > 0 {
+		// The stream does not continue where the entry left off: trust the
+		// store, not the entry.
+		s.cache.drop(key)
+		state, after = agg.initial(), 0
+		events, version, err = s.readRange(ctx, streamID, after, upTo)
+	}
+	if err != nil {
+		return zero, 0, &loadError{streamID: streamID, err: err}
+	}
+	state = agg.foldOnto(state, events)
+	// One private copy serves both the session and the cache: both only ever
+	// hand out copies of it.
+	kept := any(clone(state))
+	s.loaded(streamID, version).states[kind] = kept
+	s.cache.put(key, kept, version)
+	return state, version, nil
 }

@@ -17,6 +17,11 @@ const (
 	// retry: long enough to let the winner's transaction finish, short enough
 	// to be invisible to a client.
 	DefaultRetryBackoff = 2 * time.Millisecond
+	// DefaultStateCacheSize is how many folded aggregate states a pipeline
+	// keeps. An account's state with its cache entry is about a kilobyte
+	// (its personal fields sealed), so a full cache costs some ten megabytes
+	// and holds every account active at any one time on a busy deployment.
+	DefaultStateCacheSize = 10_000
 )
 
 // maxBackoffDoublings caps the growth of the retry wait at 64 x RetryBackoff.
@@ -43,6 +48,12 @@ type Config struct {
 	// platform encrypts personal fields with it, so that no handler can
 	// forget to. Default: events are encoded as emitted.
 	Seal func(ctx context.Context, streamID string, event any) (any, error)
+	// StateCacheSize is how many folded aggregate states the pipeline keeps
+	// in memory, least recently used first out, so that loading an aggregate
+	// reads only the events appended since it was last loaded instead of
+	// its whole stream. Default DefaultStateCacheSize (10,000); a negative
+	// value disables the cache.
+	StateCacheSize int
 }
 
 // WithDefaults returns a copy of c with every unset field at its default.
@@ -55,6 +66,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RetryBackoff == 0 {
 		c.RetryBackoff = DefaultRetryBackoff
+	}
+	if c.StateCacheSize == 0 {
+		c.StateCacheSize = DefaultStateCacheSize
 	}
 	if c.Now == nil {
 		c.Now = time.Now

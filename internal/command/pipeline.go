@@ -18,6 +18,7 @@ type Pipeline struct {
 	store eventstore.Store
 	codec *codec.Registry
 	cfg   Config
+	cache *stateCache // nil: disabled
 }
 
 // New returns a pipeline that appends to store, encoding events with c.
@@ -29,7 +30,7 @@ func New(store eventstore.Store, c *codec.Registry, cfg Config) (*Pipeline, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Pipeline{store: store, codec: c, cfg: cfg}, nil
+	return &Pipeline{store: store, codec: c, cfg: cfg, cache: newStateCache(cfg.StateCacheSize)}, nil
 }
 
 // Request is one command to run.
@@ -122,7 +123,7 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 // attempt runs Handle once and appends its events. A *ConcurrencyError comes
 // back unwrapped for Run to retry.
 func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Outcome, error) {
-	sess := newSession(p.store, p.codec)
+	sess := newSession(p.store, p.codec, p.cache)
 	res, err := req.Handle(ctx, sess)
 	if err != nil {
 		return p.reject(ctx, req, attempt, err)
@@ -168,6 +169,12 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 		}
 		return out, err
 	case errors.As(err, &conflict):
+		if conflict.Expected >= 0 && conflict.Actual < int64(conflict.Expected) {
+			// The session saw a version the store no longer has (a store
+			// restored from a backup): what the cache holds for the stream
+			// is from another history, so the retry must start over.
+			p.cache.dropStream(conflict.StreamID)
+		}
 		return nil, err
 	case errors.As(err, &claimed):
 		// A unique value held by someone else is an answer, not a failure.

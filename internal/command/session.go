@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -16,6 +17,7 @@ import (
 type Session struct {
 	store   eventstore.Store
 	codec   *codec.Registry
+	cache   *stateCache // nil: none
 	streams map[string]*sessionStream
 	// vault writes that go in the same append as the events
 	claims, releases []eventstore.Claim
@@ -50,12 +52,18 @@ func (s *Session) vaultWrites() bool {
 type sessionStream struct {
 	loaded  bool
 	version int64 // as loaded
-	stored  []any // decoded events as loaded
-	emitted []any // domain events to append
+	// states holds, by kind, a copy of each state loaded from the stream,
+	// folded up to version, so that loading it again reads nothing.
+	states map[stateKind]any
+	// stored holds the decoded events up to version, once a state that
+	// cannot be cached needed them all (see Aggregate.Clone).
+	stored    []any
+	hasStored bool
+	emitted   []any // domain events to append
 }
 
-func newSession(store eventstore.Store, c *codec.Registry) *Session {
-	return &Session{store: store, codec: c, streams: make(map[string]*sessionStream)}
+func newSession(store eventstore.Store, c *codec.Registry, cache *stateCache) *Session {
+	return &Session{store: store, codec: c, cache: cache, streams: make(map[string]*sessionStream)}
 }
 
 // Emit queues domain events (values registered in the codec) for the stream
@@ -80,29 +88,72 @@ func (s *Session) stream(id string) *sessionStream {
 	return st
 }
 
-// read returns a stream's decoded events and version, reading the store only
-// the first time.
-func (s *Session) read(ctx context.Context, streamID string) ([]any, int64, error) {
-	if st := s.streams[streamID]; st != nil && st.loaded {
-		return st.stored, st.version, nil
+// errGap says that a stream's events did not follow on from the version a
+// read started after: the state that read was to extend does not belong to
+// this stream as the store has it.
+var errGap = errors.New("events do not follow on from the cached version")
+
+// readRange returns a stream's decoded events after version after, up to
+// version upTo (all when negative), and the version of the last one (after,
+// if there is none). It reads nothing when the range is empty.
+func (s *Session) readRange(ctx context.Context, streamID string, after, upTo int64) ([]any, int64, error) {
+	p := &eventstore.ReadStreamParams{StreamID: streamID, FromVersion: after + 1}
+	if upTo >= 0 {
+		if upTo <= after {
+			return nil, after, nil
+		}
+		p.Limit = int(upTo - after)
 	}
-	recorded, err := s.store.ReadStream(ctx, &eventstore.ReadStreamParams{StreamID: streamID})
+	recorded, err := s.store.ReadStream(ctx, p)
 	if err != nil {
-		return nil, 0, &loadError{streamID: streamID, err: err}
+		return nil, 0, err
 	}
 	events := make([]any, 0, len(recorded))
-	var version int64
+	version := after
 	for _, e := range recorded {
+		// From the start there is nothing the events must follow on from.
+		if after > 0 && e.StreamVersion != version+1 {
+			return nil, 0, fmt.Errorf("stream %s: version %d after %d: %w", streamID, e.StreamVersion, version, errGap)
+		}
 		v, err := s.codec.Decode(e)
 		if err != nil {
-			return nil, 0, &loadError{streamID: streamID, err: err}
+			return nil, 0, err
 		}
 		events = append(events, v)
 		version = e.StreamVersion
 	}
-	st := s.stream(streamID)
-	st.loaded, st.version, st.stored = true, version, events
 	return events, version, nil
+}
+
+// readAll returns all of a stream's decoded events and its version, reading
+// the store only the first time.
+func (s *Session) readAll(ctx context.Context, streamID string) ([]any, int64, error) {
+	st := s.streams[streamID]
+	if st != nil && st.hasStored {
+		return st.stored, st.version, nil
+	}
+	upTo := int64(-1)
+	if st != nil && st.loaded {
+		upTo = st.version
+	}
+	events, version, err := s.readRange(ctx, streamID, 0, upTo)
+	if err != nil {
+		return nil, 0, &loadError{streamID: streamID, err: err}
+	}
+	st = s.loaded(streamID, version)
+	st.stored, st.hasStored = events, true
+	return events, version, nil
+}
+
+// loaded records that the session read streamID at version; every later
+// read of the stream in the session stops there.
+func (s *Session) loaded(streamID string, version int64) *sessionStream {
+	st := s.stream(streamID)
+	if !st.loaded {
+		st.loaded, st.version = true, version
+		st.states = make(map[stateKind]any, 1)
+	}
+	return st
 }
 
 // appends builds the stream part of the append: every stream the session
