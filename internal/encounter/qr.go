@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"sync"
 
 	"rsc.io/qr"
 )
@@ -22,6 +23,21 @@ const MaxQRSize = 2048
 // quietZone is the white border, in modules, that the QR standard requires
 // around the symbol so scanners can find it.
 const quietZone = 4
+
+// pngEncoder reuses its compressor, which costs about a megabyte to set up,
+// across encounters. A two-colour image compresses well even at the fastest
+// level, and every encounter request pays for it.
+var pngEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers is a png.EncoderBufferPool over a sync.Pool.
+type pngBuffers struct{ pool sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // ErrQRSize is returned by QRPNG when the requested size is larger than
 // MaxQRSize or too small to give each module at least one pixel.
@@ -67,7 +83,7 @@ func QRPNG(value string, size int) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := pngEncoder.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("encounter: encode PNG: %w", err)
 	}
 	return buf.Bytes(), nil
