@@ -18,7 +18,7 @@ func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*events
 		return nil, err
 	}
 	var result *eventstore.AppendResult
-	err := s.write(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, true, func(ctx context.Context, tx wtx) error {
 		var err error
 		result, err = appendTx(ctx, tx, p, now)
 		return err
@@ -29,12 +29,11 @@ func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*events
 	return result, nil
 }
 
-func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
+func appendTx(ctx context.Context, tx wtx, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
 	result := &eventstore.AppendResult{}
 	for _, sa := range p.Streams {
 		var version int64
-		err := tx.QueryRowContext(ctx,
-			`SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?`, sa.StreamID).Scan(&version)
+		err := tx.QueryRowContext(ctx, sqlVersion, sa.StreamID).Scan(&version)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read version of %s: %w", sa.StreamID, err)
 		}
@@ -48,9 +47,7 @@ func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now t
 			if err != nil {
 				return nil, fmt.Errorf("sqlite: encode metadata: %w", err)
 			}
-			res, err := tx.ExecContext(ctx,
-				`INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
-				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			res, err := tx.ExecContext(ctx, sqlInsertEvent,
 				e.ID.String(), sa.StreamID, version, category, e.Type, e.SchemaVersion, string(e.Data), string(meta), micros(now))
 			if err != nil {
 				return nil, fmt.Errorf("sqlite: insert event into %s: %w", sa.StreamID, err)
@@ -59,7 +56,7 @@ func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now t
 			if err != nil {
 				return nil, fmt.Errorf("sqlite: event position: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (global_position) VALUES (?)`, pos); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlInsertOutbox, pos); err != nil {
 				return nil, fmt.Errorf("sqlite: insert outbox row: %w", err)
 			}
 			result.Events = append(result.Events, eventstore.Event{
@@ -83,14 +80,12 @@ func appendTx(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now t
 	return result, nil
 }
 
-func insertIdempotency(ctx context.Context, tx *sql.Tx, r *eventstore.IdempotencyRecord) error {
+func insertIdempotency(ctx context.Context, tx wtx, r *eventstore.IdempotencyRecord) error {
 	var response any
 	if r.Response != nil {
 		response = string(r.Response)
 	}
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO idempotency (key, fingerprint, status, response, created_at) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (key) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, sqlInsertIdempotency,
 		r.Key, r.Fingerprint, r.Status, response, micros(r.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: insert idempotency record: %w", err)
@@ -107,10 +102,9 @@ func insertIdempotency(ctx context.Context, tx *sql.Tx, r *eventstore.Idempotenc
 	return nil
 }
 
-func insertTraceSteps(ctx context.Context, tx *sql.Tx, steps []eventstore.TraceStep) error {
+func insertTraceSteps(ctx context.Context, tx wtx, steps []eventstore.TraceStep) error {
 	for _, st := range steps {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO trace_steps (trace_id, step, status, detail, at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, sqlInsertTraceStep,
 			st.TraceID, st.Step, st.Status, st.Detail, micros(st.At)); err != nil {
 			return fmt.Errorf("sqlite: insert trace step: %w", err)
 		}
@@ -126,7 +120,7 @@ func (s *Store) RecordTraceSteps(ctx context.Context, steps []eventstore.TraceSt
 	if len(steps) == 0 {
 		return nil
 	}
-	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, false, func(ctx context.Context, tx wtx) error {
 		return insertTraceSteps(ctx, tx, steps)
 	})
 }
@@ -137,9 +131,9 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 		return nil
 	}
 	now := micros(time.Now())
-	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, false, func(ctx context.Context, tx wtx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`, now, id); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlMarkSent, now, id); err != nil {
 				return fmt.Errorf("sqlite: mark outbox row %d sent: %w", id, err)
 			}
 		}
@@ -150,7 +144,7 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 // PruneOutbox implements eventstore.Store.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, false, func(ctx context.Context, tx wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`, micros(before))
 		if err != nil {
 			return fmt.Errorf("sqlite: prune outbox: %w", err)
@@ -171,8 +165,7 @@ func idempotency(ctx context.Context, q querier, key string) (*eventstore.Idempo
 		response sql.NullString
 		created  int64
 	)
-	err := q.QueryRowContext(ctx,
-		`SELECT fingerprint, status, response, created_at FROM idempotency WHERE key = ?`, key).
+	err := q.QueryRowContext(ctx, sqlIdempotency, key).
 		Scan(&r.Fingerprint, &r.Status, &response, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("idempotency key %q: %w", key, eventstore.ErrNotFound)

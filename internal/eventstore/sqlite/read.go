@@ -25,9 +25,7 @@ func (s *Store) ReadStream(ctx context.Context, p *eventstore.ReadStreamParams) 
 	if limit == 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.readDB.QueryContext(ctx,
-		`SELECT `+eventColumns+` FROM events WHERE stream_id = ? AND stream_version >= ?
-		 ORDER BY stream_version LIMIT ?`, p.StreamID, p.FromVersion, limit)
+	rows, err := s.readDB.QueryContext(ctx, sqlReadStream, p.StreamID, p.FromVersion, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read stream %s: %w", p.StreamID, err)
 	}
@@ -40,8 +38,7 @@ func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, erro
 		return 0, err
 	}
 	var v int64
-	err := s.readDB.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?`, streamID).Scan(&v)
+	err := s.readDB.QueryRowContext(ctx, sqlVersion, streamID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: version of %s: %w", streamID, err)
 	}

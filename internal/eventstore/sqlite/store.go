@@ -78,7 +78,8 @@ func (c Config) Validate() error {
 type Store struct {
 	cfg     Config
 	writeDB *sql.DB // exactly one connection: SQLite has one writer anyway
-	readDB  *sql.DB
+	stmts   prepared
+	readDB  pdb
 	writes  chan *writeReq
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -111,17 +112,28 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		writeDB.Close()
 		return nil, err
 	}
+	stmts, err := prepare(ctx, writeDB, writerStatements)
+	if err != nil {
+		writeDB.Close()
+		return nil, err
+	}
 	readDB, err := sql.Open("sqlite", dsn(cfg, true))
 	if err != nil {
+		stmts.Close()
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	readDB.SetMaxOpenConns(cfg.ReadConns)
 	readDB.SetMaxIdleConns(cfg.ReadConns)
+	readStmts, err := prepare(ctx, readDB, readerStatements)
+	if err != nil {
+		return nil, errors.Join(err, readDB.Close(), stmts.Close(), writeDB.Close())
+	}
 	s := &Store{
 		cfg:     cfg,
 		writeDB: writeDB,
-		readDB:  readDB,
+		stmts:   stmts,
+		readDB:  pdb{DB: readDB, stmts: readStmts},
 		writes:  make(chan *writeReq, cfg.MaxBatch),
 		done:    make(chan struct{}),
 	}
@@ -176,7 +188,7 @@ func (s *Store) Close() error {
 	close(s.done)
 	s.closeMu.Unlock()
 	s.wg.Wait()
-	return errors.Join(s.readDB.Close(), s.writeDB.Close())
+	return errors.Join(s.readDB.Close(), s.stmts.Close(), s.writeDB.Close())
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

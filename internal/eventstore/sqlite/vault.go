@@ -13,20 +13,19 @@ import (
 // writeVault applies an append's claims, releases and credentials inside its
 // transaction. Releases go first, so an append may move a claim (an email
 // change releases the old value and claims the new one).
-func writeVault(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now time.Time) error {
+func writeVault(ctx context.Context, tx wtx, p *eventstore.AppendParams, now time.Time) error {
 	for _, c := range p.Releases {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE scope = ? AND value = ? AND owner = ?`,
+		if _, err := tx.ExecContext(ctx, sqlReleaseClaim,
 			c.Scope, c.Value, c.Owner); err != nil {
 			return fmt.Errorf("sqlite: release %s claim: %w", c.Scope, err)
 		}
 	}
 	for _, c := range p.Claims {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO claims (scope, value, owner) VALUES (?, ?, ?)
-			ON CONFLICT (scope, value) DO NOTHING`, c.Scope, c.Value, c.Owner); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlInsertClaim, c.Scope, c.Value, c.Owner); err != nil {
 			return fmt.Errorf("sqlite: claim %s: %w", c.Scope, err)
 		}
 		var owner string
-		if err := tx.QueryRowContext(ctx, `SELECT owner FROM claims WHERE scope = ? AND value = ?`,
+		if err := tx.QueryRowContext(ctx, sqlClaimOwner,
 			c.Scope, c.Value).Scan(&owner); err != nil {
 			return fmt.Errorf("sqlite: claim %s: %w", c.Scope, err)
 		}
@@ -35,8 +34,7 @@ func writeVault(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now
 		}
 	}
 	for _, c := range p.Credentials {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (subject, secret, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (subject) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at`,
+		if _, err := tx.ExecContext(ctx, sqlPutCredential,
 			c.Subject, c.Secret, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: store credential: %w", err)
 		}
@@ -47,7 +45,7 @@ func writeVault(ctx context.Context, tx *sql.Tx, p *eventstore.AppendParams, now
 // ClaimOwner implements eventstore.Vault.
 func (s *Store) ClaimOwner(ctx context.Context, scope, value string) (string, error) {
 	var owner string
-	err := s.readDB.QueryRowContext(ctx, `SELECT owner FROM claims WHERE scope = ? AND value = ?`, scope, value).Scan(&owner)
+	err := s.readDB.QueryRowContext(ctx, sqlClaimOwner, scope, value).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("%s claim: %w", scope, eventstore.ErrNotFound)
 	}
@@ -70,7 +68,7 @@ func (s *Store) DataKey(ctx context.Context, subject string) ([]byte, error) {
 func dataKey(ctx context.Context, q querier, subject string) ([]byte, error) {
 	var wrapped []byte
 	var erased sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT wrapped, erased_at FROM data_keys WHERE subject = ?`, subject).Scan(&wrapped, &erased)
+	err := q.QueryRowContext(ctx, sqlDataKey, subject).Scan(&wrapped, &erased)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("data key of %s: %w", subject, eventstore.ErrNotFound)
@@ -100,7 +98,7 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 		return nil, &eventstore.ValidationError{Field: "data_key", Reason: "subject and key are required"}
 	}
 	var stored []byte
-	err := s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, false, func(ctx context.Context, tx wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (subject) DO NOTHING`, subject, wrapped, micros(time.Now())); err != nil {
 			return fmt.Errorf("sqlite: store data key: %w", err)
@@ -117,7 +115,7 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 
 // DeleteDataKey implements eventstore.Vault.
 func (s *Store) DeleteDataKey(ctx context.Context, subject string) error {
-	return s.write(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, false, func(ctx context.Context, tx wtx) error {
 		now := micros(time.Now())
 		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (subject, wrapped, created_at, erased_at) VALUES (?, NULL, ?, ?)
 			ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, erased_at = COALESCE(data_keys.erased_at, excluded.erased_at)`,

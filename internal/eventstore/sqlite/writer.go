@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
@@ -12,7 +11,7 @@ import (
 // a transaction it may share with other requests.
 type writeReq struct {
 	ctx   context.Context
-	apply func(ctx context.Context, tx *sql.Tx) error
+	apply func(ctx context.Context, tx wtx) error
 	// events reports whether the write appended events (to wake readers).
 	events bool
 	done   chan error
@@ -20,7 +19,7 @@ type writeReq struct {
 
 // write queues fn for the writer and waits until its transaction committed
 // or failed. fn's effects are durable when write returns nil.
-func (s *Store) write(ctx context.Context, events bool, fn func(context.Context, *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, events bool, fn func(context.Context, wtx) error) error {
 	req := &writeReq{ctx: ctx, apply: fn, events: events, done: make(chan error, 1)}
 	s.closeMu.RLock()
 	if s.closed {
@@ -84,11 +83,12 @@ func (s *Store) commit(batch []*writeReq) {
 	wrote := false
 	err := func() error {
 		ctx := context.Background() // a caller's cancellation must not abort the others' commit
-		tx, err := s.writeDB.BeginTx(ctx, nil)
+		sqlTx, err := s.writeDB.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
-		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+		tx := wtx{Tx: sqlTx, stmts: s.stmts}
 		for i, req := range batch {
 			if err := req.ctx.Err(); err != nil {
 				errs[i] = err
@@ -119,20 +119,20 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 }
 
-func applyInSavepoint(ctx context.Context, tx *sql.Tx, req *writeReq) error {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+func applyInSavepoint(ctx context.Context, tx wtx, req *writeReq) error {
+	if _, err := tx.ExecContext(ctx, sqlSavepoint); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
 	if err := req.apply(ctx, tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+		if _, rerr := tx.ExecContext(ctx, sqlRollbackTo); rerr != nil {
 			return fmt.Errorf("sqlite: rollback to savepoint: %w (after %w)", rerr, err)
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil {
+		if _, rerr := tx.ExecContext(ctx, sqlRelease); rerr != nil {
 			return fmt.Errorf("sqlite: release savepoint: %w (after %w)", rerr, err)
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlRelease); err != nil {
 		return fmt.Errorf("sqlite: release savepoint: %w", err)
 	}
 	return nil
