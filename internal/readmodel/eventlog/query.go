@@ -88,7 +88,7 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 			return nil, "", domain.Invalid("q", "has no words to search for")
 		}
 		if db.Dialect == projection.Postgres {
-			where, args = append(where, "search @@ plainto_tsquery('simple', ?)"), append(args, strings.Join(words, " "))
+			where, args = append(where, searchVector+" @@ plainto_tsquery('simple', ?)"), append(args, strings.Join(words, " "))
 		} else {
 			where, args = append(where, "seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)"),
 				append(args, `"`+strings.Join(words, `" "`)+`"`)
