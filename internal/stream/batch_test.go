@@ -2,9 +2,14 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
@@ -104,5 +109,155 @@ func TestConsumeBatchKeepsOrderAcrossFailures(t *testing.T) {
 			dls, err := b.DeadLetters(ctx, "batchfail", 10)
 			return err == nil && len(dls) == 1 && dls[0].Event.ID == poison.ID && dls[0].Attempts == 3
 		})
+	})
+}
+
+// storedIDs returns the message ids a stream holds, in stream order.
+func storedIDs(t *testing.T, b *Broker, stream string) []string {
+	t.Helper()
+	ctx := testCtx(t)
+	s, err := b.JetStream().Stream(ctx, b.StreamName(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	return ids
+}
+
+func idsOf(events ...eventstore.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.ID.String())
+	}
+	return out
+}
+
+// A batch goes out in order, each event to its stream, and a batch
+// published again is dropped whole as duplicates.
+func TestPublishBatchInOrder(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		ctx := testCtx(t)
+		var events, users, catalog []eventstore.Event
+		for i := range 60 {
+			e := newEvent(t, "account", "AccountOpened", int64(i+1))
+			if i%3 == 0 {
+				e = newEvent(t, "product", "ProductListed", int64(i+1))
+				catalog = append(catalog, e)
+			} else {
+				users = append(users, e)
+			}
+			events = append(events, e)
+		}
+		res, err := b.PublishBatch(ctx, events)
+		if err != nil || len(res) != len(events) {
+			t.Fatalf("PublishBatch = %d results, %v", len(res), err)
+		}
+		for i, r := range res {
+			if want, _ := StreamFor(events[i].Category()); r.Stream != want || r.Duplicate {
+				t.Fatalf("result %d = %+v, want a new message on %s", i, r, want)
+			}
+		}
+		again, err := b.PublishBatch(ctx, events)
+		if err != nil || len(again) != len(events) {
+			t.Fatalf("PublishBatch again = %d results, %v", len(again), err)
+		}
+		for i, r := range again {
+			if !r.Duplicate || r.Sequence != res[i].Sequence {
+				t.Fatalf("result %d again = %+v, want a duplicate of %d", i, r, res[i].Sequence)
+			}
+		}
+		if got := storedIDs(t, b, Users); !slices.Equal(got, idsOf(users...)) {
+			t.Errorf("users holds %v, want %v", got, idsOf(users...))
+		}
+		if got := storedIDs(t, b, Catalog); !slices.Equal(got, idsOf(catalog...)) {
+			t.Errorf("catalog holds %v, want %v", got, idsOf(catalog...))
+		}
+	})
+}
+
+// An event the stream refuses stops the batch there: a later event of the
+// same stream, although sent before the refusal came back, is not stored
+// after it, so the stream never holds a gap that a re-publish would fill
+// out of order.
+func TestPublishBatchStopsAtAFailure(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		ctx := testCtx(t)
+		s, err := b.JetStream().Stream(ctx, b.StreamName(Catalog))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := info.Config
+		cfg.MaxMsgSize = 4096
+		if _, err := b.JetStream().UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		first, big, after := newEvent(t, "product", "ProductListed", 1), newEvent(t, "product", "ProductListed", 2), newEvent(t, "product", "ProductListed", 3)
+		big.Data = json.RawMessage(`{"name": "` + strings.Repeat("x", 8192) + `"}`)
+		other := newEvent(t, "account", "AccountOpened", 1)
+		res, err := b.PublishBatch(ctx, []eventstore.Event{first, big, other, after})
+		if err == nil || len(res) != 1 {
+			t.Fatalf("PublishBatch = %d results, %v; want 1 and the refusal of the big event", len(res), err)
+		}
+		if got := storedIDs(t, b, Catalog); !slices.Equal(got, idsOf(first)) {
+			t.Errorf("catalog holds %v, want only %v", got, idsOf(first))
+		}
+		// Once the cause is gone, publishing from the failed event on fills
+		// the stream in order; what went in already is dropped as a duplicate.
+		cfg.MaxMsgSize = -1
+		if _, err := b.JetStream().UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := b.PublishBatch(ctx, []eventstore.Event{big, other, after}); err != nil || len(res) != 3 {
+			t.Fatalf("PublishBatch again = %d results, %v", len(res), err)
+		}
+		if got := storedIDs(t, b, Catalog); !slices.Equal(got, idsOf(first, big, after)) {
+			t.Errorf("catalog holds %v, want %v", got, idsOf(first, big, after))
+		}
+		if got := storedIDs(t, b, Users); !slices.Equal(got, idsOf(other)) {
+			t.Errorf("users holds %v, want %v", got, idsOf(other))
+		}
+	})
+}
+
+// A message that went into a stream between two events of a batch (here an
+// event new to the stream ahead of duplicates, as after a re-publish) breaks
+// the chain of expectations; the batch goes on as a new chain.
+func TestPublishBatchRestartsABrokenChain(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		ctx := testCtx(t)
+		var sent []eventstore.Event
+		for i := range 3 {
+			sent = append(sent, newEvent(t, "account", "AccountOpened", int64(i+1)))
+		}
+		publish(t, b, sent...)
+		late, next := newEvent(t, "account", "AccountOpened", 1), newEvent(t, "account", "AccountOpened", 2)
+		batch := append([]eventstore.Event{late}, append(sent, next)...)
+		res, err := b.PublishBatch(ctx, batch)
+		if err != nil || len(res) != len(batch) {
+			t.Fatalf("PublishBatch = %d results, %v", len(res), err)
+		}
+		for i, r := range res {
+			if dup := i >= 1 && i <= 3; r.Duplicate != dup {
+				t.Errorf("result %d = %+v, duplicate should be %v", i, r, dup)
+			}
+		}
+		if got, want := storedIDs(t, b, Users), idsOf(append(sent, late, next)...); !slices.Equal(got, want) {
+			t.Errorf("users holds %v, want %v", got, want)
+		}
 	})
 }

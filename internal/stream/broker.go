@@ -17,6 +17,12 @@ import (
 // readyTimeout bounds how long Open waits for the embedded server.
 const readyTimeout = 30 * time.Second
 
+// publishAckTimeout bounds the wait for the acknowledgement of a message
+// sent without waiting (PublishBatch), as the client bounds a synchronous
+// publish: a reply lost with a connection must fail the publish, not leave
+// it pending for ever.
+const publishAckTimeout = 5 * time.Second
+
 // Broker is the connection to the streams: an embedded JetStream server and
 // its in-process connection, or a connection to an external server.
 type Broker struct {
@@ -61,7 +67,7 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("stream: connect: %w", err)
 	}
 	b.nc = nc
-	if b.js, err = jetstream.New(nc); err != nil {
+	if b.js, err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(publishAckTimeout)); err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("stream: jetstream: %w", err)
 	}
