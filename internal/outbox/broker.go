@@ -18,6 +18,16 @@ func (p BrokerPublisher) Publish(ctx context.Context, e eventstore.Event) (strin
 	return res.Stream, err
 }
 
+// PublishBatch implements BatchPublisher.
+func (p BrokerPublisher) PublishBatch(ctx context.Context, events []eventstore.Event) ([]string, error) {
+	res, err := p.Broker.PublishBatch(ctx, events)
+	streams := make([]string, len(res))
+	for i, r := range res {
+		streams[i] = r.Stream
+	}
+	return streams, err
+}
+
 // LastEventID implements Publisher.
 func (p BrokerPublisher) LastEventID(ctx context.Context, name string) (uuid.UUID, bool, error) {
 	return p.Broker.LastEventID(ctx, name)

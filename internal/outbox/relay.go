@@ -35,6 +35,15 @@ type Publisher interface {
 	Streams() []string
 }
 
+// BatchPublisher is a Publisher that sends many events without waiting for
+// each acknowledgement. The relay uses it when its publisher has it.
+type BatchPublisher interface {
+	// PublishBatch publishes events in order and returns the streams of
+	// the leading ones published, and the error that stopped it. No event
+	// of a stream may be stored after one of that stream that failed.
+	PublishBatch(ctx context.Context, events []eventstore.Event) (streams []string, err error)
+}
+
 // Config tunes a Relay. The zero value works: WithDefaults fills it.
 type Config struct {
 	// BatchSize is how many outbox rows one round publishes. Default 500.
@@ -90,6 +99,7 @@ type Relay struct {
 	cfg    Config
 	cancel context.CancelFunc
 	done   chan struct{}
+	traces *traceLog
 
 	mu     sync.Mutex
 	active bool
@@ -97,16 +107,25 @@ type Relay struct {
 
 // New returns a relay over store and pub.
 func New(store eventstore.Store, pub Publisher, cfg Config) *Relay {
-	return &Relay{store: store, pub: pub, cfg: cfg.WithDefaults()}
+	cfg = cfg.WithDefaults()
+	return &Relay{store: store, pub: pub, cfg: cfg, traces: newTraceLog(store, cfg.Logger)}
 }
 
 // Start runs the relay in the background until Stop.
 func (r *Relay) Start(ctx context.Context) error {
 	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	r.done = make(chan struct{})
+	tctx, stopTraces := context.WithCancel(context.WithoutCancel(ctx))
+	tracesDone := make(chan struct{})
+	go func() {
+		defer close(tracesDone)
+		r.traces.run(tctx)
+	}()
 	go func() {
 		defer close(r.done)
 		r.run(ctx)
+		stopTraces() // after the last round, so its steps are written too
+		<-tracesDone
 	}()
 	return nil
 }
@@ -187,7 +206,7 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 		}
 		n := 0
 		if err == nil {
-			n, err = r.RelayOnce(ctx)
+			n, err = r.relayOnce(ctx, r.traces.add)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -220,26 +239,33 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 }
 
 // RelayOnce publishes one batch of pending rows in order and marks them
-// sent. It stops at the first failure: later rows wait, so each stream
-// keeps its order.
+// sent, then records their trace steps. It stops at the first failure:
+// later rows wait, so each stream keeps its order.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
+	return r.relayOnce(ctx, func(steps []eventstore.TraceStep) {
+		if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
+			r.cfg.Logger.Warn("outbox relay: record trace steps", "err", err)
+		}
+	})
+}
+
+// relayOnce is RelayOnce handing the trace steps to trace once the rows are
+// marked sent.
+func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep)) (int, error) {
 	pending, err := r.store.PendingOutbox(ctx, r.cfg.BatchSize)
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
-	ids := make([]int64, 0, len(pending))
+	streams, pubErr := r.publish(ctx, pending)
+	published := time.Now().UTC()
+	ids := make([]int64, 0, len(streams))
 	var steps []eventstore.TraceStep
-	var pubErr error
-	for _, p := range pending {
-		stream, err := r.pub.Publish(ctx, p.Event)
-		if err != nil {
-			pubErr = fmt.Errorf("publish %s %s: %w", p.Event.Type, p.Event.ID, err)
-			break
-		}
+	for i, stream := range streams {
+		p := pending[i]
 		ids = append(ids, p.ID)
 		if tid := p.Event.Metadata.TraceID; tid != "" {
 			steps = append(steps, eventstore.TraceStep{TraceID: tid, Step: "relay", Status: "published",
-				Detail: fmt.Sprintf("%s to stream %s", p.Event.Type, stream)})
+				At: published, Detail: fmt.Sprintf("%s to stream %s", p.Event.Type, stream)})
 		}
 	}
 	if len(ids) > 0 {
@@ -249,12 +275,35 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 			return 0, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
 		}
 		if len(steps) > 0 {
-			if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
-				r.cfg.Logger.Warn("outbox relay: record trace steps", "err", err)
-			}
+			trace(steps)
 		}
 	}
 	return len(ids), pubErr
+}
+
+// publish publishes the events of pending in order and returns the streams
+// of those published, a prefix of pending, and the error that stopped it.
+func (r *Relay) publish(ctx context.Context, pending []eventstore.OutboxEntry) ([]string, error) {
+	if bp, ok := r.pub.(BatchPublisher); ok && len(pending) > 1 {
+		events := make([]eventstore.Event, len(pending))
+		for i, p := range pending {
+			events[i] = p.Event
+		}
+		streams, err := bp.PublishBatch(ctx, events)
+		if err != nil && len(streams) < len(pending) {
+			err = fmt.Errorf("publish %s %s: %w", pending[len(streams)].Event.Type, pending[len(streams)].Event.ID, err)
+		}
+		return streams, err
+	}
+	streams := make([]string, 0, len(pending))
+	for _, p := range pending {
+		stream, err := r.pub.Publish(ctx, p.Event)
+		if err != nil {
+			return streams, fmt.Errorf("publish %s %s: %w", p.Event.Type, p.Event.ID, err)
+		}
+		streams = append(streams, stream)
+	}
+	return streams, nil
 }
 
 // Recover publishes again the recently sent rows that each stream lacks:

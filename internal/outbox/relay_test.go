@@ -182,12 +182,23 @@ func TestRelayPublishesEveryEventOnceInOrder(t *testing.T) {
 			startRelay(t, s, b)
 			after := appendEvents(t, s, streams, 80, "tr-relay") // woken by commits
 			checkExactlyOnceInOrder(t, append(before, after...), streamEvents(t, b, 200))
-			if pending, _ := s.PendingOutbox(ctxT(t), 10); len(pending) != 0 {
-				t.Fatalf("%d rows still pending", len(pending))
-			}
-			// The relay records its steps after marking the batch sent: poll.
-			published := 0
+			// The relay marks a batch sent once the stream acknowledged all of
+			// it, and records its steps after that: poll for both.
 			deadline := time.Now().Add(30 * time.Second)
+			for {
+				pending, err := s.PendingOutbox(ctxT(t), 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pending) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d rows still pending", len(pending))
+				}
+				time.Sleep(10 * time.Millisecond) // polling with a deadline
+			}
+			published := 0
 			for published < 200 && time.Now().Before(deadline) {
 				steps, _ := s.TraceSteps(ctxT(t), "tr-relay")
 				published = 0
