@@ -242,7 +242,7 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 		// One unacknowledged message at a time keeps the stream's order even
 		// while an event is being retried. A batch consumer holds a batch
 		// unacknowledged, and never lets a later event overtake one that
-		// failed (see handleBatch).
+		// failed (see handleBatch); meanwhile the next batch gathers.
 		MaxAckPending: c.inFlight(),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
@@ -255,10 +255,13 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 	return jc
 }
 
-// inFlight is how many messages may be unacknowledged at once.
+// inFlight is how many messages may be unacknowledged at once. A batch
+// consumer may hold two batches: the one being handled and the next one
+// gathering, so the server keeps delivering while a batch is applied and
+// the next one is full, not a remainder, when the handler is free.
 func (c *Consumer) inFlight() int {
 	if c.batch != nil {
-		return c.cfg.Batch
+		return 2 * c.cfg.Batch
 	}
 	return c.cfg.Concurrency
 }
