@@ -40,7 +40,7 @@ func (s *server) officersMet(ctx context.Context, civilianID string) ([]OfficerM
 	}
 	// No opener: the officers' names come through Account.name, which
 	// shows them only to the officer itself and staff.
-	met, err := users.OfficersMet(ctx, s.deps.ReadDB, civilianID, nil)
+	met, _, err := users.OfficersMet(ctx, s.deps.ReadDB, civilianID, nil, users.MaxPageSize, "")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *server) merchantSales(ctx context.Context, merchantID string) (*Sales, 
 	if err := selfOrStaff(ctx, merchantID); err != nil {
 		return nil, err
 	}
-	sales, err := users.MerchantSales(ctx, s.deps.ReadDB, merchantID)
+	sales, _, err := users.MerchantSales(ctx, s.deps.ReadDB, merchantID, users.MaxPageSize, "")
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (s *server) connections(ctx context.Context, accountID string, depth *int64
 	if depth != nil {
 		d = int(min(max(*depth, -1), users.MaxDepth+1)) // out of range either way; users says so
 	}
-	conns, err := users.Connections(ctx, s.deps.ReadDB, accountID, d)
+	conns, _, err := users.Connections(ctx, s.deps.ReadDB, accountID, d, users.MaxPageSize, "")
 	if err != nil {
 		return nil, err
 	}

@@ -101,13 +101,16 @@ type transactionsInput struct {
 type connectionsInput struct {
 	AccountPath
 	Depth int `query:"depth" minimum:"1" maximum:"3" default:"3" doc:"How many hops away."`
+	PageQuery
 }
 
-// Connections are the accounts linked to one through transactions.
+// Connections are a page of the accounts linked to one through
+// transactions.
 type Connections struct {
-	AccountID string             `json:"account_id"`
-	Depth     int                `json:"depth"`
-	Items     []users.Connection `json:"items"`
+	AccountID  string             `json:"account_id"`
+	Depth      int                `json:"depth"`
+	Items      []users.Connection `json:"items" doc:"Each account at its smallest number of hops, the nearest first, then by account id."`
+	NextCursor string             `json:"next_cursor,omitempty" doc:"Pass it as cursor to get the next page; absent on the last page."`
 }
 
 // RatingView is an account's rating with the features it is computed from.
@@ -172,13 +175,13 @@ func (s *Server) accountRoutes() {
 			items, next, err := users.AccountTransactions(ctx, s.ReadDB, in.ID, in.Limit, in.Cursor)
 			return body(Page[users.Transaction]{Items: items, NextCursor: next}, err)
 		})
-	register(s, op("list-connections", http.MethodGet, "/v1/accounts/{id}/connections", "Accounts linked to one through transactions (itself or staff)", "accounts", false),
+	register(s, op("list-connections", http.MethodGet, "/v1/accounts/{id}/connections", "Accounts linked to one through transactions, the nearest first, then by id (itself or staff)", "accounts", false),
 		func(ctx context.Context, in *connectionsInput) (*Body[Connections], error) {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			items, err := users.Connections(ctx, s.ReadDB, in.ID, in.Depth)
-			return body(Connections{AccountID: in.ID, Depth: in.Depth, Items: items}, err)
+			items, next, err := users.Connections(ctx, s.ReadDB, in.ID, in.Depth, in.Limit, in.Cursor)
+			return body(Connections{AccountID: in.ID, Depth: in.Depth, Items: items, NextCursor: next}, err)
 		})
 	register(s, op("get-rating", http.MethodGet, "/v1/accounts/{id}/rating", "An account's rating, 0 to 100, and its features (itself or staff)", "accounts", false),
 		func(ctx context.Context, in *AccountPath) (*Body[RatingView], error) {

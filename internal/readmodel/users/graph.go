@@ -2,9 +2,8 @@ package users
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -27,30 +26,53 @@ type Connection struct {
 // connectionsSQL walks the transactions as an undirected graph with a
 // recursive CTE (the same SQL on SQLite and Postgres). Each step follows
 // the rows where the reached account is either party; depth bounds it, and
-// UNION drops repeated (account, depth) pairs.
+// UNION drops repeated (account, depth) pairs. linked keeps each account at
+// its smallest depth, and the page is the keyset after a (depth, id) pair:
+// (0, "") before the first page, as every linked account is at depth 1 or
+// more.
 const connectionsSQL = `WITH RECURSIVE reach(id, depth) AS (
 		SELECT CAST(? AS TEXT), CAST(0 AS INTEGER)
 		UNION
 		SELECT CASE WHEN t.from_id = r.id THEN t.to_id ELSE t.from_id END, r.depth + 1
 		FROM reach r JOIN transactions t ON t.from_id = r.id OR t.to_id = r.id
 		WHERE r.depth < ?
+	), linked(id, kind, depth) AS (
+		SELECT reach.id, COALESCE(a.kind, ''), MIN(reach.depth)
+		FROM reach LEFT JOIN accounts a ON a.id = reach.id
+		WHERE reach.id <> ?
+		GROUP BY reach.id, a.kind
 	)
-	SELECT reach.id, COALESCE(a.kind, ''), MIN(reach.depth)
-	FROM reach LEFT JOIN accounts a ON a.id = reach.id
-	WHERE reach.id <> ?
-	GROUP BY reach.id, a.kind
-	ORDER BY MIN(reach.depth), reach.id`
+	SELECT id, kind, depth FROM linked
+	WHERE depth > ? OR (depth = ? AND id > ?)
+	ORDER BY depth, id
+	LIMIT ?`
 
 // Connections returns the accounts linked to id through transactions, up
-// to depth hops (1 to MaxDepth), each at its smallest depth, nearest
-// first. It answers the graph questions (who is near whom) with SQL.
-func Connections(ctx context.Context, db *projection.DB, id string, depth int) ([]Connection, error) {
+// to depth hops (1 to MaxDepth), each at its smallest depth, a page at a
+// time: nearest first, then by account id. It answers the graph questions
+// (who is near whom) with SQL. cursor is "" for the first page, then the
+// next a page returned, "" after the last. Every page walks the graph
+// again, bounded by depth, rather than keep a walk between requests; an
+// account that a transaction made during a walk brings nearer moves behind
+// the cursor, and only a new walk lists it.
+func Connections(ctx context.Context, db *projection.DB, id string, depth, limit int, cursor string) ([]Connection, string, error) {
 	if depth < 1 || depth > MaxDepth {
-		return nil, domain.Invalid("depth", "must be between 1 and %d", MaxDepth)
+		return nil, "", domain.Invalid("depth", "must be between 1 and %d", MaxDepth)
 	}
-	rows, err := query(ctx, db, connectionsSQL, id, depth, id)
+	limit = pageLimit(limit)
+	var (
+		afterDepth int64
+		afterID    string
+	)
+	if cursor != "" {
+		var err error
+		if afterDepth, afterID, err = decodeIntCursor(cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	rows, err := query(ctx, db, connectionsSQL, id, depth, id, afterDepth, afterDepth, afterID, limit+1)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer rows.Close()
 	out := []Connection{}
@@ -60,19 +82,22 @@ func Connections(ctx context.Context, db *projection.DB, id string, depth int) (
 			kind string
 		)
 		if err := rows.Scan(&c.AccountID, &kind, &c.Depth); err != nil {
-			return nil, fmt.Errorf("users: %w", err)
+			return nil, "", fmt.Errorf("users: %w", err)
 		}
 		c.Kind = account.Kind(kind)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("users: %w", err)
+	}
+	out, next := cutPage(out, limit, Connection.Cursor)
+	return out, next, nil
 }
 
-// Page sizes of AccountTransactions.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
+// Cursor is the cursor of the page of connections that follows c.
+func (c Connection) Cursor() string {
+	return encodeCursor(strconv.Itoa(c.Depth), c.AccountID)
+}
 
 // AccountTransactions lists the transactions an account took part in (as
 // either party), newest first, a page at a time. cursor is "" for the first
@@ -86,10 +111,7 @@ func AccountTransactions(ctx context.Context, db *projection.DB, id string, limi
 // transactionPage reads one page, newest first, of the transactions where
 // selects, after cursor (keyset pagination on time and id).
 func transactionPage(ctx context.Context, db *projection.DB, where string, args []any, limit int, cursor string) ([]Transaction, string, error) {
-	if limit <= 0 {
-		limit = DefaultPageSize
-	}
-	limit = min(limit, MaxPageSize)
+	limit = pageLimit(limit)
 	if cursor != "" {
 		at, txID, err := decodeCursor(cursor)
 		if err != nil {
@@ -103,27 +125,6 @@ func transactionPage(ctx context.Context, db *projection.DB, where string, args 
 	if err != nil {
 		return nil, "", err
 	}
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	last := items[limit-1]
-	return items, encodeCursor(stamp(last.At), last.ID), nil
-}
-
-func encodeCursor(at, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at + "|" + id))
-}
-
-func decodeCursor(c string) (at, id string, err error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		var ok bool
-		if at, id, ok = strings.Cut(string(b), "|"); ok {
-			if _, err := unstamp(at); err == nil && at != "" && id != "" {
-				return at, id, nil
-			}
-		}
-	}
-	return "", "", domain.Invalid("cursor", "is not a cursor this query returned")
+	items, next := cutPage(items, limit, func(t Transaction) string { return encodeCursor(stamp(t.At), t.ID) })
+	return items, next, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -81,37 +82,71 @@ type OfficerMet struct {
 }
 
 // OfficersMet lists the officers a civilian has met through interactions,
-// the most recently met first.
-func OfficersMet(ctx context.Context, db *projection.DB, civilianID string, open Opener) ([]OfficerMet, error) {
+// a page at a time: the most recently met first, then by officer id.
+// cursor is "" for the first page, then the next a page returned, "" after
+// the last. Each page groups the civilian's interactions again (found by
+// the from_id index), a cost in one civilian's interactions. An officer
+// met again during a walk moves to the first page: the walk lists it
+// where it was if it got there first, else not at all, never twice.
+func OfficersMet(ctx context.Context, db *projection.DB, civilianID string, open Opener, limit int, cursor string) ([]OfficerMet, string, error) {
+	limit = pageLimit(limit)
+	having, args := "", []any{KindInteraction, civilianID}
+	if cursor != "" {
+		at, id, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		having = ` HAVING MAX(t.at) < ? OR (MAX(t.at) = ? AND t.to_id > ?)`
+		args = append(args, at, at, id)
+	}
 	rows, err := query(ctx, db, `SELECT t.to_id, COALESCE(a.name, ''), COALESCE(a.department, ''),
 			COALESCE(a.erased, FALSE), COUNT(*), MAX(t.at)
 		FROM transactions t LEFT JOIN accounts a ON a.id = t.to_id
 		WHERE t.kind = ? AND t.from_id = ?
-		GROUP BY t.to_id, a.name, a.department, a.erased
-		ORDER BY MAX(t.at) DESC, t.to_id`, KindInteraction, civilianID)
+		GROUP BY t.to_id, a.name, a.department, a.erased`+having+`
+		ORDER BY MAX(t.at) DESC, t.to_id LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer rows.Close()
-	out := []OfficerMet{}
+	// Names are opened once the page is cut: the row past it only tells
+	// that another page follows.
+	type row struct {
+		OfficerMet
+		sealed string
+		erased bool
+	}
+	var page []row
 	for rows.Next() {
 		var (
-			o            OfficerMet
-			sealed, last string
-			erased       bool
+			r    row
+			last string
 		)
-		if err := rows.Scan(&o.OfficerID, &sealed, &o.Department, &erased, &o.Interactions, &last); err != nil {
-			return nil, fmt.Errorf("users: %w", err)
+		if err := rows.Scan(&r.OfficerID, &r.sealed, &r.Department, &r.erased, &r.Interactions, &last); err != nil {
+			return nil, "", fmt.Errorf("users: %w", err)
 		}
-		if o.Name, err = reveal(ctx, open, erased, sealed); err != nil {
-			return nil, err
+		if r.LastMet, err = unstamp(last); err != nil {
+			return nil, "", err
 		}
-		if o.LastMet, err = unstamp(last); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
+		page = append(page, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("users: %w", err)
+	}
+	page, next := cutPage(page, limit, func(r row) string { return r.Cursor() })
+	out := make([]OfficerMet, len(page))
+	for i, r := range page {
+		out[i] = r.OfficerMet
+		if out[i].Name, err = reveal(ctx, open, r.erased, r.sealed); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
+}
+
+// Cursor is the cursor of the page of officers met that follows o.
+func (o OfficerMet) Cursor() string {
+	return encodeCursor(stamp(o.LastMet), o.OfficerID)
 }
 
 // Donations is every donation made to one recipient and their sum.
@@ -139,20 +174,10 @@ func DonationsTo(ctx context.Context, db *projection.DB, recipientID string) (Do
 // of every donation, the items one page of them, newest first; next is the
 // cursor of the following page, "" after the last.
 func DonationsPage(ctx context.Context, db *projection.DB, recipientID string, limit int, cursor string) (Donations, string, error) {
-	rows, err := query(ctx, db, `SELECT COALESCE(SUM(points), 0), COUNT(*) FROM transactions WHERE kind = ? AND to_id = ?`, KindDonation, recipientID)
-	if err != nil {
-		return Donations{}, "", err
-	}
 	var d Donations
-	for rows.Next() {
-		if err := rows.Scan(&d.Total, &d.Count); err != nil {
-			rows.Close()
-			return Donations{}, "", fmt.Errorf("users: %w", err)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Donations{}, "", fmt.Errorf("users: %w", err)
+	if err := scanOne(ctx, db, `SELECT COALESCE(SUM(points), 0), COUNT(*) FROM transactions WHERE kind = ? AND to_id = ?`,
+		[]any{KindDonation, recipientID}, &d.Total, &d.Count); err != nil {
+		return Donations{}, "", err
 	}
 	items, next, err := transactionPage(ctx, db, `WHERE kind = ? AND to_id = ?`, []any{KindDonation, recipientID}, limit, cursor)
 	d.Items = items
@@ -167,34 +192,77 @@ type ProductSales struct {
 	Points int64  `json:"points"`
 }
 
-// Sales is what a merchant sold: totals and every product it listed (the
-// best-selling first; unsold ones too, with zeros).
+// Sales is what a merchant sold: totals over every product it listed, and
+// a page of those products (the best-selling first, then by SKU; unsold
+// ones too, with zeros).
 type Sales struct {
 	Units    int64          `json:"units"`
 	Points   int64          `json:"points"`
 	Products []ProductSales `json:"products"`
 }
 
-// MerchantSales returns the goods a merchant has sold, in units and points,
-// in total and per product.
-func MerchantSales(ctx context.Context, db *projection.DB, merchantID string) (Sales, error) {
-	rows, err := query(ctx, db, `SELECT sku, name, units_sold, points_earned FROM products
-		WHERE merchant_id = ? ORDER BY units_sold DESC, sku`, merchantID)
+// MerchantSales returns the goods a merchant has sold, in units and
+// points: the totals over every product, and a page of products, the
+// best-selling first, then by SKU. cursor is "" for the first page, then
+// the next a page returned, "" after the last. A page sorts the merchant's
+// products (found by the primary key). A product that sells during a walk
+// moves up: the walk lists it once, or not at all if it moves behind the
+// cursor before the walk gets to it.
+func MerchantSales(ctx context.Context, db *projection.DB, merchantID string, limit int, cursor string) (Sales, string, error) {
+	limit = pageLimit(limit)
+	where, args := `WHERE merchant_id = ?`, []any{merchantID}
+	if cursor != "" {
+		units, sku, err := decodeIntCursor(cursor)
+		if err != nil {
+			return Sales{}, "", err
+		}
+		where += ` AND (units_sold < ? OR (units_sold = ? AND sku > ?))`
+		args = append(args, units, units, sku)
+	}
+	s := Sales{Products: []ProductSales{}}
+	if err := scanOne(ctx, db, `SELECT COALESCE(SUM(units_sold), 0), COALESCE(SUM(points_earned), 0) FROM products WHERE merchant_id = ?`,
+		[]any{merchantID}, &s.Units, &s.Points); err != nil {
+		return Sales{}, "", err
+	}
+	rows, err := query(ctx, db, `SELECT sku, name, units_sold, points_earned FROM products `+where+`
+		ORDER BY units_sold DESC, sku LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
-		return Sales{}, err
+		return Sales{}, "", err
 	}
 	defer rows.Close()
-	s := Sales{Products: []ProductSales{}}
 	for rows.Next() {
 		var p ProductSales
 		if err := rows.Scan(&p.SKU, &p.Name, &p.Units, &p.Points); err != nil {
-			return Sales{}, fmt.Errorf("users: %w", err)
+			return Sales{}, "", fmt.Errorf("users: %w", err)
 		}
-		s.Units += p.Units
-		s.Points += p.Points
 		s.Products = append(s.Products, p)
 	}
-	return s, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Sales{}, "", fmt.Errorf("users: %w", err)
+	}
+	var next string
+	s.Products, next = cutPage(s.Products, limit, func(p ProductSales) string {
+		return encodeCursor(strconv.FormatInt(p.Units, 10), p.SKU)
+	})
+	return s, next, nil
+}
+
+// scanOne reads the one row an aggregate query returns into dest.
+func scanOne(ctx context.Context, db *projection.DB, q string, args []any, dest ...any) error {
+	rows, err := query(ctx, db, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("users: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	return nil
 }
 
 // transactions reads transaction rows; tail is the WHERE/ORDER/LIMIT part.

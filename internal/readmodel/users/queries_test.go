@@ -117,9 +117,26 @@ func checkProfiles(t *testing.T, e *env, w *world, open users.Opener) {
 }
 
 func checkOfficersMet(t *testing.T, e *env, w *world, c cast, open users.Opener) {
+	want := wantOfficersMet(w, c.civ.actor.ID)
+	got, next, err := users.OfficersMet(ctxT(t), e.db, c.civ.actor.ID, open, 0, "")
+	if err != nil || next != "" || !reflect.DeepEqual(got, want) {
+		t.Fatalf("officers met:\n got %+v, %q, %v\nwant %+v", got, next, err, want)
+	}
+	if len(want) != 2 || want[0].Interactions != 2 || want[1].Name != pii.Erased {
+		t.Fatalf("the story changed: %+v", want)
+	}
+	checkWalks(t, want, func(limit int, cursor string) ([]users.OfficerMet, string, error) {
+		return users.OfficersMet(ctxT(t), e.db, c.civ.actor.ID, open, limit, cursor)
+	})
+}
+
+// wantOfficersMet is what the test made of a civilian's interactions, in
+// the order OfficersMet promises: the most recently met first, then by
+// officer id.
+func wantOfficersMet(w *world, civilianID string) []users.OfficerMet {
 	met := map[string]*users.OfficerMet{}
 	for _, tx := range w.txs {
-		if tx.Kind != users.KindInteraction || tx.FromID != c.civ.actor.ID {
+		if tx.Kind != users.KindInteraction || tx.FromID != civilianID {
 			continue
 		}
 		o := met[tx.ToID]
@@ -138,14 +155,11 @@ func checkOfficersMet(t *testing.T, e *env, w *world, c cast, open users.Opener)
 	for _, o := range met {
 		want = append(want, *o)
 	}
-	sort.Slice(want, func(i, j int) bool { return want[i].LastMet.After(want[j].LastMet) })
-	got, err := users.OfficersMet(ctxT(t), e.db, c.civ.actor.ID, open)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("officers met:\n got %+v, %v\nwant %+v", got, err, want)
-	}
-	if len(want) != 2 || want[0].Interactions != 2 || want[1].Name != pii.Erased {
-		t.Fatalf("the story changed: %+v", want)
-	}
+	sort.Slice(want, func(i, j int) bool {
+		a, b := want[i], want[j]
+		return a.LastMet.After(b.LastMet) || a.LastMet.Equal(b.LastMet) && a.OfficerID < b.OfficerID
+	})
+	return want
 }
 
 func checkDonations(t *testing.T, e *env, w *world, c cast) {
@@ -166,29 +180,34 @@ func checkDonations(t *testing.T, e *env, w *world, c cast) {
 	}
 	// A page at a time: the same donations, and every page carries the
 	// totals of all of them.
-	var paged []users.Transaction
-	for cursor, pages := "", 0; ; pages++ {
-		page, next, err := users.DonationsPage(ctxT(t), e.db, c.family.actor.ID, 2, cursor)
-		if err != nil || page.Total != want.Total || page.Count != want.Count || pages > 3 {
-			t.Fatalf("donations page %d: %+v, %v", pages, page, err)
+	checkWalks(t, want.Items, func(limit int, cursor string) ([]users.Transaction, string, error) {
+		page, next, err := users.DonationsPage(ctxT(t), e.db, c.family.actor.ID, limit, cursor)
+		if err == nil && (page.Total != want.Total || page.Count != want.Count) {
+			t.Fatalf("a page of donations has the totals %d and %d", page.Total, page.Count)
 		}
-		paged = append(paged, page.Items...)
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	if !reflect.DeepEqual(paged, want.Items) {
-		t.Fatalf("paged donations:\n got %+v\nwant %+v", paged, want.Items)
-	}
+		return page.Items, next, err
+	})
 }
 
 func checkSales(t *testing.T, e *env, c cast) {
 	want := users.Sales{Units: 3, Points: 13, Products: []users.ProductSales{
 		{SKU: "TEA-1", Name: "Tea", Units: 2, Points: 6}, {SKU: "MUG-1", Name: "Mug", Units: 1, Points: 7}, {SKU: "SOAP-1", Name: "Soap"}}}
-	got, err := users.MerchantSales(ctxT(t), e.db, c.merchant.actor.ID)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("merchant sales:\n got %+v, %v\nwant %+v", got, err, want)
+	got, next, err := users.MerchantSales(ctxT(t), e.db, c.merchant.actor.ID, 0, "")
+	if err != nil || next != "" || !reflect.DeepEqual(got, want) {
+		t.Fatalf("merchant sales:\n got %+v, %q, %v\nwant %+v", got, next, err, want)
+	}
+	checkWalks(t, want.Products, salesPages(t, e, c.merchant.actor.ID, want))
+}
+
+// salesPages reads pages of a merchant's sales, each of which must carry
+// the totals of all its products.
+func salesPages(t *testing.T, e *env, merchantID string, want users.Sales) func(int, string) ([]users.ProductSales, string, error) {
+	return func(limit int, cursor string) ([]users.ProductSales, string, error) {
+		page, next, err := users.MerchantSales(ctxT(t), e.db, merchantID, limit, cursor)
+		if err == nil && (page.Units != want.Units || page.Points != want.Points) {
+			t.Fatalf("a page of sales has the totals %d units and %d points, want %d and %d", page.Units, page.Points, want.Units, want.Points)
+		}
+		return page.Products, next, err
 	}
 }
 
@@ -196,9 +215,37 @@ func checkSales(t *testing.T, e *env, c cast) {
 // of the transactions the test made.
 func checkConnections(t *testing.T, e *env, w *world, c cast) {
 	start := c.civ.actor.ID
+	for d := 1; d <= users.MaxDepth; d++ {
+		want := wantConnections(w, start, d)
+		got, next, err := users.Connections(ctxT(t), e.db, start, d, 0, "")
+		if err != nil || next != "" || !reflect.DeepEqual(got, want) {
+			t.Fatalf("connections at depth %d:\n got %+v, %q, %v\nwant %+v", d, got, next, err, want)
+		}
+		checkWalks(t, want, func(limit int, cursor string) ([]users.Connection, string, error) {
+			return users.Connections(ctxT(t), e.db, start, d, limit, cursor)
+		})
+	}
+	depthOf := map[string]int{}
+	for _, conn := range wantConnections(w, start, users.MaxDepth) {
+		depthOf[conn.AccountID] = conn.Depth
+	}
+	if depthOf[c.off3.actor.ID] != 2 || depthOf[c.civ2.actor.ID] != 3 {
+		t.Fatalf("the story changed: %v", depthOf)
+	}
+	for _, d := range []int{0, 4} {
+		if _, _, err := users.Connections(ctxT(t), e.db, start, d, 0, ""); domain.As(err) == nil {
+			t.Fatalf("depth %d accepted: %v", d, err)
+		}
+	}
+}
+
+// wantConnections walks the transactions the test made breadth first, up
+// to depth hops from start, and lists what it reached in the order
+// Connections promises: nearest first, then by account id.
+func wantConnections(w *world, start string, depth int) []users.Connection {
 	depthOf := map[string]int{start: 0}
 	frontier := []string{start}
-	for d := 1; d <= users.MaxDepth; d++ {
+	for d := 1; d <= depth; d++ {
 		var next []string
 		for _, id := range frontier {
 			for _, tx := range w.txs {
@@ -216,28 +263,17 @@ func checkConnections(t *testing.T, e *env, w *world, c cast) {
 			}
 		}
 		frontier = next
-		want := []users.Connection{}
-		for id, depth := range depthOf {
-			if id != start && depth <= d {
-				want = append(want, users.Connection{AccountID: id, Kind: w.people[id].actor.Kind, Depth: depth})
-			}
-		}
-		sort.Slice(want, func(i, j int) bool {
-			return want[i].Depth < want[j].Depth || want[i].Depth == want[j].Depth && want[i].AccountID < want[j].AccountID
-		})
-		got, err := users.Connections(ctxT(t), e.db, start, d)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("connections at depth %d:\n got %+v, %v\nwant %+v", d, got, err, want)
+	}
+	want := []users.Connection{}
+	for id, d := range depthOf {
+		if id != start {
+			want = append(want, users.Connection{AccountID: id, Kind: w.people[id].actor.Kind, Depth: d})
 		}
 	}
-	if depthOf[c.off3.actor.ID] != 2 || depthOf[c.civ2.actor.ID] != 3 {
-		t.Fatalf("the story changed: %v", depthOf)
-	}
-	for _, d := range []int{0, 4} {
-		if _, err := users.Connections(ctxT(t), e.db, start, d); domain.As(err) == nil {
-			t.Fatalf("depth %d accepted: %v", d, err)
-		}
-	}
+	sort.Slice(want, func(i, j int) bool {
+		return want[i].Depth < want[j].Depth || want[i].Depth == want[j].Depth && want[i].AccountID < want[j].AccountID
+	})
+	return want
 }
 
 func checkPages(t *testing.T, e *env, w *world, c cast) {
@@ -248,25 +284,12 @@ func checkPages(t *testing.T, e *env, w *world, c cast) {
 			want = append(want, w.txs[i])
 		}
 	}
-	var got []users.Transaction
-	pages, cursor := 0, ""
-	for {
-		page, next, err := users.AccountTransactions(ctxT(t), e.db, id, 3, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, pages = append(got, page...), pages+1
-		if next == "" {
-			break
-		}
-		cursor = next
+	if len(want) != 8 {
+		t.Fatalf("the story changed: %+v", want)
 	}
-	if !reflect.DeepEqual(got, want) || pages != (len(want)+2)/3 || len(want) != 8 {
-		t.Fatalf("%d pages of transactions:\n got %+v\nwant %+v", pages, got, want)
-	}
-	if _, _, err := users.AccountTransactions(ctxT(t), e.db, id, 3, "not-a-cursor"); domain.As(err) == nil {
-		t.Fatalf("a bad cursor: %v", err)
-	}
+	checkWalks(t, want, func(limit int, cursor string) ([]users.Transaction, string, error) {
+		return users.AccountTransactions(ctxT(t), e.db, id, limit, cursor)
+	})
 }
 
 // snapshot renders every query's answer for every account, so that two
@@ -280,10 +303,10 @@ func snapshot(t *testing.T, e *env, w *world, open users.Opener) string {
 	sort.Strings(ids)
 	for _, id := range ids {
 		p, err1 := users.Profile(ctxT(t), e.db, id, open)
-		o, err2 := users.OfficersMet(ctxT(t), e.db, id, open)
+		o, _, err2 := users.OfficersMet(ctxT(t), e.db, id, open, users.MaxPageSize, "")
 		d, err3 := users.DonationsTo(ctxT(t), e.db, id)
-		s, err4 := users.MerchantSales(ctxT(t), e.db, id)
-		c, err5 := users.Connections(ctxT(t), e.db, id, users.MaxDepth)
+		s, _, err4 := users.MerchantSales(ctxT(t), e.db, id, users.MaxPageSize, "")
+		c, _, err5 := users.Connections(ctxT(t), e.db, id, users.MaxDepth, users.MaxPageSize, "")
 		x, _, err6 := users.AccountTransactions(ctxT(t), e.db, id, users.MaxPageSize, "")
 		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 			t.Fatal(err)
