@@ -37,6 +37,11 @@ type Runner struct {
 	consumers map[string]*stream.Consumer
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
+	// traces records the live batches' trace steps; it runs from Start to
+	// Stop, after the consumers.
+	traces     *traceLog
+	stopTraces context.CancelFunc
+	tracesDone chan struct{}
 }
 
 // New checks the projections and prepares the registry.
@@ -83,6 +88,13 @@ func (r *Runner) ensure(ctx context.Context, p Projection) error {
 // the old tables until the rebuild swaps them in).
 func (r *Runner) Start(ctx context.Context) error {
 	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	var tctx context.Context
+	tctx, r.stopTraces = context.WithCancel(context.WithoutCancel(ctx))
+	r.traces, r.tracesDone = newTraceLog(r.store, r.logger), make(chan struct{})
+	go func() {
+		defer close(r.tracesDone)
+		r.traces.run(tctx)
+	}()
 	for _, p := range r.order {
 		var gen int
 		var hash string
@@ -112,7 +124,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// with the commands instead of paying a commit per event.
 		c, err := r.broker.ConsumeBatch(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
 			func(ctx context.Context, events []eventstore.Event) error {
-				return r.ApplyBatch(ctx, p.Name(), events)
+				return r.applyBatch(ctx, p.Name(), events, r.traces.add)
 			})
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
@@ -136,6 +148,10 @@ func (r *Runner) Stop(context.Context) error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	if r.stopTraces != nil {
+		r.stopTraces()
+		<-r.tracesDone
+	}
 	return errors.Join(errs...)
 }
 
@@ -156,8 +172,18 @@ func (r *Runner) Apply(ctx context.Context, name string, e eventstore.Event) err
 
 // ApplyBatch applies events, in order, in one transaction that also stores
 // the positions they reach: all of them take effect or none. Events already
-// applied are skipped.
+// applied are skipped. It returns once their trace steps are recorded too.
 func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstore.Event) error {
+	return r.applyBatch(ctx, name, events, func(steps []eventstore.TraceStep) {
+		if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
+			r.logger.Warn("projection: record trace step", "err", err)
+		}
+	})
+}
+
+// applyBatch is ApplyBatch handing the trace steps of what it applied to
+// trace, after the commit.
+func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstore.Event, trace func([]eventstore.TraceStep)) error {
 	p, ok := r.byName[name]
 	if !ok {
 		return fmt.Errorf("projection %q is not defined", name)
@@ -191,9 +217,7 @@ func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstor
 		}
 	}
 	if len(steps) > 0 {
-		if terr := r.store.RecordTraceSteps(ctx, steps); terr != nil {
-			r.logger.Warn("projection: record trace step", "err", terr)
-		}
+		trace(steps)
 	}
 	return nil
 }

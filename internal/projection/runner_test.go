@@ -140,6 +140,50 @@ func TestLiveEventsApplyOnce(t *testing.T) {
 	})
 }
 
+// Live batches record one trace step per event applied, in the background;
+// stopping the runner writes those still waiting.
+func TestLiveTraceSteps(t *testing.T) {
+	forEachDB(t, func(t *testing.T, w *world) {
+		if err := w.runner.Start(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		stopped := false
+		defer func() {
+			if !stopped {
+				w.runner.Stop(context.Background())
+			}
+		}()
+		trace := "tr-" + uuid.NewString()
+		for range 25 {
+			_, err := w.store.Append(ctxT(t), &eventstore.AppendParams{Streams: []eventstore.StreamAppend{{
+				StreamID: "account-" + uuid.NewString(), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: "Traced", Data: json.RawMessage(`{"n":1}`),
+					Metadata: eventstore.Metadata{TraceID: trace}}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.waitFor(t, "Traced", 25)
+		if err := w.runner.Stop(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		stopped = true
+		steps, err := w.store.TraceSteps(ctxT(t), trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied := 0
+		for _, st := range steps {
+			if st.Step == "projection.counts" && st.Status == "applied" {
+				applied++
+			}
+		}
+		if applied != 25 {
+			t.Fatalf("%d projection steps recorded by the stop, want 25: %+v", applied, steps)
+		}
+	})
+}
+
 // A rebuild while events keep coming ends with the same read model, built
 // from the global log, on a new generation.
 func TestRebuildWhileLive(t *testing.T) {

@@ -34,19 +34,24 @@ func (s *server) transactions(ctx context.Context, accountID string, first *int6
 	return page, nil
 }
 
-func (s *server) officersMet(ctx context.Context, civilianID string) ([]OfficerMet, error) {
+func (s *server) officersMet(ctx context.Context, civilianID string, first *int64, after *string) ([]OfficerMet, error) {
 	if err := selfOrStaff(ctx, civilianID); err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first, users.MaxPageSize)
+	if err != nil {
 		return nil, err
 	}
 	// No opener: the officers' names come through Account.name, which
 	// shows them only to the officer itself and staff.
-	met, _, err := users.OfficersMet(ctx, s.deps.ReadDB, civilianID, nil, users.MaxPageSize, "")
+	met, _, err := users.OfficersMet(ctx, s.deps.ReadDB, civilianID, nil, n, deref(after))
 	if err != nil {
 		return nil, err
 	}
 	out, ids := make([]OfficerMet, len(met)), make([]string, len(met))
 	for i, m := range met {
-		out[i] = OfficerMet{OfficerID: m.OfficerID, Department: opt(m.Department), Interactions: m.Interactions, LastMet: m.LastMet}
+		out[i] = OfficerMet{OfficerID: m.OfficerID, Department: opt(m.Department), Interactions: m.Interactions, LastMet: m.LastMet,
+			Cursor: m.Cursor()}
 		ids[i] = m.OfficerID
 	}
 	s.prefetch(ctx, ids, "officer")
@@ -66,22 +71,26 @@ func (s *server) donationsTo(ctx context.Context, recipientID string) (*Donation
 	return out, nil
 }
 
-func (s *server) merchantSales(ctx context.Context, merchantID string) (*Sales, error) {
+func (s *server) merchantSales(ctx context.Context, merchantID string, first *int64, after *string) (*Sales, error) {
 	if err := selfOrStaff(ctx, merchantID); err != nil {
 		return nil, err
 	}
-	sales, _, err := users.MerchantSales(ctx, s.deps.ReadDB, merchantID, users.MaxPageSize, "")
+	n, err := pageSize(first, users.MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
-	out := &Sales{Units: sales.Units, Points: sales.Points, Products: make([]ProductSales, len(sales.Products))}
+	sales, next, err := users.MerchantSales(ctx, s.deps.ReadDB, merchantID, n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	out := &Sales{Units: sales.Units, Points: sales.Points, Products: make([]ProductSales, len(sales.Products)), NextCursor: opt(next)}
 	for i, p := range sales.Products {
 		out.Products[i] = ProductSales{Sku: p.SKU, Name: p.Name, Units: p.Units, Points: p.Points}
 	}
 	return out, nil
 }
 
-func (s *server) connections(ctx context.Context, accountID string, depth *int64) ([]Connection, error) {
+func (s *server) connections(ctx context.Context, accountID string, depth, first *int64, after *string) ([]Connection, error) {
 	if err := selfOrStaff(ctx, accountID); err != nil {
 		return nil, err
 	}
@@ -89,14 +98,18 @@ func (s *server) connections(ctx context.Context, accountID string, depth *int64
 	if depth != nil {
 		d = int(min(max(*depth, -1), users.MaxDepth+1)) // out of range either way; users says so
 	}
-	conns, _, err := users.Connections(ctx, s.deps.ReadDB, accountID, d, users.MaxPageSize, "")
+	n, err := pageSize(first, users.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	conns, _, err := users.Connections(ctx, s.deps.ReadDB, accountID, d, n, deref(after))
 	if err != nil {
 		return nil, err
 	}
 	out, ids := make([]Connection, len(conns)), make([]string, len(conns))
 	for i, c := range conns {
 		ids[i] = c.AccountID
-		out[i] = Connection{AccountID: c.AccountID, Depth: c.Depth}
+		out[i] = Connection{AccountID: c.AccountID, Depth: c.Depth, Cursor: c.Cursor()}
 		if c.Kind != "" {
 			k := enumOf[AccountKind](string(c.Kind))
 			out[i].Kind = &k
@@ -225,24 +238,24 @@ func (r *accountResolver) Transactions(ctx context.Context, a *Account, first *i
 	return r.s.transactions(ctx, a.ID, first, after)
 }
 
-func (r *accountResolver) Connections(ctx context.Context, a *Account, depth *int64) ([]Connection, error) {
-	return r.s.connections(ctx, a.ID, depth)
+func (r *accountResolver) Connections(ctx context.Context, a *Account, depth, first *int64, after *string) ([]Connection, error) {
+	return r.s.connections(ctx, a.ID, depth, first, after)
 }
 
 func (r *accountResolver) Rating(ctx context.Context, a *Account) (*Rating, error) {
 	return r.s.rating(ctx, a.ID)
 }
 
-func (r *accountResolver) OfficersMet(ctx context.Context, a *Account) ([]OfficerMet, error) {
-	return r.s.officersMet(ctx, a.ID)
+func (r *accountResolver) OfficersMet(ctx context.Context, a *Account, first *int64, after *string) ([]OfficerMet, error) {
+	return r.s.officersMet(ctx, a.ID, first, after)
 }
 
 func (r *accountResolver) DonationsReceived(ctx context.Context, a *Account) (*Donations, error) {
 	return r.s.donationsTo(ctx, a.ID)
 }
 
-func (r *accountResolver) Sales(ctx context.Context, a *Account) (*Sales, error) {
-	return r.s.merchantSales(ctx, a.ID)
+func (r *accountResolver) Sales(ctx context.Context, a *Account, first *int64, after *string) (*Sales, error) {
+	return r.s.merchantSales(ctx, a.ID, first, after)
 }
 
 func (r *accountResolver) Products(ctx context.Context, a *Account, first *int64, after *string) ([]Product, error) {
@@ -281,20 +294,20 @@ func (r *queryResolver) Transactions(ctx context.Context, accountID string, firs
 	return r.s.transactions(ctx, accountID, first, after)
 }
 
-func (r *queryResolver) OfficersMet(ctx context.Context, civilianID string) ([]OfficerMet, error) {
-	return r.s.officersMet(ctx, civilianID)
+func (r *queryResolver) OfficersMet(ctx context.Context, civilianID string, first *int64, after *string) ([]OfficerMet, error) {
+	return r.s.officersMet(ctx, civilianID, first, after)
 }
 
 func (r *queryResolver) DonationsTo(ctx context.Context, recipientID string) (*Donations, error) {
 	return r.s.donationsTo(ctx, recipientID)
 }
 
-func (r *queryResolver) MerchantSales(ctx context.Context, merchantID string) (*Sales, error) {
-	return r.s.merchantSales(ctx, merchantID)
+func (r *queryResolver) MerchantSales(ctx context.Context, merchantID string, first *int64, after *string) (*Sales, error) {
+	return r.s.merchantSales(ctx, merchantID, first, after)
 }
 
-func (r *queryResolver) Connections(ctx context.Context, accountID string, depth *int64) ([]Connection, error) {
-	return r.s.connections(ctx, accountID, depth)
+func (r *queryResolver) Connections(ctx context.Context, accountID string, depth, first *int64, after *string) ([]Connection, error) {
+	return r.s.connections(ctx, accountID, depth, first, after)
 }
 
 func (r *queryResolver) Products(ctx context.Context, merchantID string, first *int64, after *string) ([]Product, error) {

@@ -49,7 +49,7 @@ type ComplexityRoot struct {
 		Balance            func(childComplexity int) int
 		BusinessName       func(childComplexity int) int
 		ClosedAt           func(childComplexity int) int
-		Connections        func(childComplexity int, depth *int64) int
+		Connections        func(childComplexity int, depth *int64, first *int64, after *string) int
 		Department         func(childComplexity int) int
 		DonationsReceived  func(childComplexity int) int
 		Email              func(childComplexity int) int
@@ -59,13 +59,13 @@ type ComplexityRoot struct {
 		Kind               func(childComplexity int) int
 		LastActivityAt     func(childComplexity int) int
 		Name               func(childComplexity int) int
-		OfficersMet        func(childComplexity int) int
+		OfficersMet        func(childComplexity int, first *int64, after *string) int
 		OpenedAt           func(childComplexity int) int
 		Phone              func(childComplexity int) int
 		Products           func(childComplexity int, first *int64, after *string) int
 		Rating             func(childComplexity int) int
 		RegistrationNumber func(childComplexity int) int
-		Sales              func(childComplexity int) int
+		Sales              func(childComplexity int, first *int64, after *string) int
 		SponsorCharity     func(childComplexity int) int
 		SponsorCharityID   func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -96,6 +96,7 @@ type ComplexityRoot struct {
 	Connection struct {
 		Account   func(childComplexity int) int
 		AccountID func(childComplexity int) int
+		Cursor    func(childComplexity int) int
 		Depth     func(childComplexity int) int
 		Kind      func(childComplexity int) int
 	}
@@ -157,6 +158,7 @@ type ComplexityRoot struct {
 	}
 
 	OfficerMet struct {
+		Cursor       func(childComplexity int) int
 		Department   func(childComplexity int) int
 		Interactions func(childComplexity int) int
 		LastMet      func(childComplexity int) int
@@ -191,15 +193,15 @@ type ComplexityRoot struct {
 	Query struct {
 		Account           func(childComplexity int, id string) int
 		AccountLifetime   func(childComplexity int) int
-		Connections       func(childComplexity int, accountID string, depth *int64) int
+		Connections       func(childComplexity int, accountID string, depth *int64, first *int64, after *string) int
 		CustomerFrequency func(childComplexity int, customerID string, interval Interval) int
 		DonationsTo       func(childComplexity int, recipientID string) int
 		Event             func(childComplexity int, id string) int
 		EventTypes        func(childComplexity int, from *time.Time, to *time.Time, limit *int64) int
 		Events            func(childComplexity int, filter *EventFilter, first *int64, after *string) int
 		Me                func(childComplexity int) int
-		MerchantSales     func(childComplexity int, merchantID string) int
-		OfficersMet       func(childComplexity int, civilianID string) int
+		MerchantSales     func(childComplexity int, merchantID string, first *int64, after *string) int
+		OfficersMet       func(childComplexity int, civilianID string, first *int64, after *string) int
 		Product           func(childComplexity int, merchantID string, sku string) int
 		Products          func(childComplexity int, merchantID string, first *int64, after *string) int
 		Rule              func(childComplexity int, kind TransactionKind) int
@@ -247,9 +249,10 @@ type ComplexityRoot struct {
 	}
 
 	Sales struct {
-		Points   func(childComplexity int) int
-		Products func(childComplexity int) int
-		Units    func(childComplexity int) int
+		NextCursor func(childComplexity int) int
+		Points     func(childComplexity int) int
+		Products   func(childComplexity int) int
+		Units      func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -321,11 +324,11 @@ type AccountResolver interface {
 
 	Balance(ctx context.Context, obj *Account) (int64, error)
 	Transactions(ctx context.Context, obj *Account, first *int64, after *string) (*TransactionPage, error)
-	Connections(ctx context.Context, obj *Account, depth *int64) ([]Connection, error)
+	Connections(ctx context.Context, obj *Account, depth *int64, first *int64, after *string) ([]Connection, error)
 	Rating(ctx context.Context, obj *Account) (*Rating, error)
-	OfficersMet(ctx context.Context, obj *Account) ([]OfficerMet, error)
+	OfficersMet(ctx context.Context, obj *Account, first *int64, after *string) ([]OfficerMet, error)
 	DonationsReceived(ctx context.Context, obj *Account) (*Donations, error)
-	Sales(ctx context.Context, obj *Account) (*Sales, error)
+	Sales(ctx context.Context, obj *Account, first *int64, after *string) (*Sales, error)
 	Products(ctx context.Context, obj *Account, first *int64, after *string) ([]Product, error)
 }
 type ConnectionResolver interface {
@@ -364,10 +367,10 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*Account, error)
 	Account(ctx context.Context, id string) (*Account, error)
 	Transactions(ctx context.Context, accountID string, first *int64, after *string) (*TransactionPage, error)
-	OfficersMet(ctx context.Context, civilianID string) ([]OfficerMet, error)
+	OfficersMet(ctx context.Context, civilianID string, first *int64, after *string) ([]OfficerMet, error)
 	DonationsTo(ctx context.Context, recipientID string) (*Donations, error)
-	MerchantSales(ctx context.Context, merchantID string) (*Sales, error)
-	Connections(ctx context.Context, accountID string, depth *int64) ([]Connection, error)
+	MerchantSales(ctx context.Context, merchantID string, first *int64, after *string) (*Sales, error)
+	Connections(ctx context.Context, accountID string, depth *int64, first *int64, after *string) ([]Connection, error)
 	Products(ctx context.Context, merchantID string, first *int64, after *string) ([]Product, error)
 	Product(ctx context.Context, merchantID string, sku string) (*Product, error)
 	Rules(ctx context.Context) ([]Rule, error)
@@ -448,7 +451,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Account.Connections(childComplexity, args["depth"].(*int64)), true
+		return e.ComplexityRoot.Account.Connections(childComplexity, args["depth"].(*int64), args["first"].(*int64), args["after"].(*string)), true
 	case "Account.department":
 		if e.ComplexityRoot.Account.Department == nil {
 			break
@@ -508,7 +511,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Account.OfficersMet(childComplexity), true
+		args, err := ec.field_Account_officersMet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.OfficersMet(childComplexity, args["first"].(*int64), args["after"].(*string)), true
 	case "Account.openedAt":
 		if e.ComplexityRoot.Account.OpenedAt == nil {
 			break
@@ -549,7 +557,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Account.Sales(childComplexity), true
+		args, err := ec.field_Account_sales_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.Sales(childComplexity, args["first"].(*int64), args["after"].(*string)), true
 	case "Account.sponsorCharity":
 		if e.ComplexityRoot.Account.SponsorCharity == nil {
 			break
@@ -667,6 +680,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connection.AccountID(childComplexity), true
+	case "Connection.cursor":
+		if e.ComplexityRoot.Connection.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Cursor(childComplexity), true
 	case "Connection.depth":
 		if e.ComplexityRoot.Connection.Depth == nil {
 			break
@@ -989,6 +1008,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.VerifyAccount(childComplexity, args["id"].(string), args["idempotencyKey"].(*string)), true
 
+	case "OfficerMet.cursor":
+		if e.ComplexityRoot.OfficerMet.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OfficerMet.Cursor(childComplexity), true
 	case "OfficerMet.department":
 		if e.ComplexityRoot.OfficerMet.Department == nil {
 			break
@@ -1140,7 +1165,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Connections(childComplexity, args["accountId"].(string), args["depth"].(*int64)), true
+		return e.ComplexityRoot.Query.Connections(childComplexity, args["accountId"].(string), args["depth"].(*int64), args["first"].(*int64), args["after"].(*string)), true
 	case "Query.customerFrequency":
 		if e.ComplexityRoot.Query.CustomerFrequency == nil {
 			break
@@ -1213,7 +1238,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MerchantSales(childComplexity, args["merchantId"].(string)), true
+		return e.ComplexityRoot.Query.MerchantSales(childComplexity, args["merchantId"].(string), args["first"].(*int64), args["after"].(*string)), true
 	case "Query.officersMet":
 		if e.ComplexityRoot.Query.OfficersMet == nil {
 			break
@@ -1224,7 +1249,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.OfficersMet(childComplexity, args["civilianId"].(string)), true
+		return e.ComplexityRoot.Query.OfficersMet(childComplexity, args["civilianId"].(string), args["first"].(*int64), args["after"].(*string)), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -1452,6 +1477,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Rule.Version(childComplexity), true
 
+	case "Sales.nextCursor":
+		if e.ComplexityRoot.Sales.NextCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sales.NextCursor(childComplexity), true
 	case "Sales.points":
 		if e.ComplexityRoot.Sales.Points == nil {
 			break
@@ -1923,6 +1954,8 @@ func (ec *executionContext) childFields_Connection(ctx context.Context, field gr
 		return ec.fieldContext_Connection_kind(ctx, field)
 	case "depth":
 		return ec.fieldContext_Connection_depth(ctx, field)
+	case "cursor":
+		return ec.fieldContext_Connection_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connection", field.Name)
 }
@@ -2013,6 +2046,8 @@ func (ec *executionContext) childFields_OfficerMet(ctx context.Context, field gr
 		return ec.fieldContext_OfficerMet_interactions(ctx, field)
 	case "lastMet":
 		return ec.fieldContext_OfficerMet_lastMet(ctx, field)
+	case "cursor":
+		return ec.fieldContext_OfficerMet_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OfficerMet", field.Name)
 }
@@ -2147,6 +2182,8 @@ func (ec *executionContext) childFields_Sales(ctx context.Context, field graphql
 		return ec.fieldContext_Sales_points(ctx, field)
 	case "products":
 		return ec.fieldContext_Sales_products(ctx, field)
+	case "nextCursor":
+		return ec.fieldContext_Sales_nextCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Sales", field.Name)
 }
@@ -2374,10 +2411,70 @@ func (ec *executionContext) field_Account_connections_args(ctx context.Context, 
 		return nil, err
 	}
 	args["depth"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Account_officersMet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
 func (ec *executionContext) field_Account_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Account_sales_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -2926,6 +3023,22 @@ func (ec *executionContext) field_Query_connections_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["depth"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -3050,6 +3163,22 @@ func (ec *executionContext) field_Query_merchantSales_args(ctx context.Context, 
 		return nil, err
 	}
 	args["merchantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -3064,6 +3193,22 @@ func (ec *executionContext) field_Query_officersMet_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["civilianId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -3840,7 +3985,7 @@ func (ec *executionContext) _Account_connections(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Account().Connections(ctx, obj, fc.Args["depth"].(*int64))
+			return ec.Resolvers.Account().Connections(ctx, obj, fc.Args["depth"].(*int64), fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []Connection) graphql.Marshaler {
@@ -3915,7 +4060,8 @@ func (ec *executionContext) _Account_officersMet(ctx context.Context, field grap
 			return ec.fieldContext_Account_officersMet(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().OfficersMet(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().OfficersMet(ctx, obj, fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []OfficerMet) graphql.Marshaler {
@@ -3925,7 +4071,7 @@ func (ec *executionContext) _Account_officersMet(ctx context.Context, field grap
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Account_officersMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Account_officersMet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Account",
 		Field:      field,
@@ -3934,6 +4080,17 @@ func (ec *executionContext) fieldContext_Account_officersMet(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OfficerMet(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_officersMet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -3979,7 +4136,8 @@ func (ec *executionContext) _Account_sales(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Account_sales(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().Sales(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().Sales(ctx, obj, fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Sales) graphql.Marshaler {
@@ -3989,7 +4147,7 @@ func (ec *executionContext) _Account_sales(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Account_sales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Account_sales(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Account",
 		Field:      field,
@@ -3998,6 +4156,17 @@ func (ec *executionContext) fieldContext_Account_sales(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Sales(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_sales_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4398,6 +4567,29 @@ func (ec *executionContext) _Connection_depth(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Connection_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connection_cursor(ctx context.Context, field graphql.CollectedField, obj *Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
 }
 
 func (ec *executionContext) _Donations_items(ctx context.Context, field graphql.CollectedField, obj *Donations) (ret graphql.Marshaler) {
@@ -5749,6 +5941,29 @@ func (ec *executionContext) fieldContext_OfficerMet_lastMet(_ context.Context, f
 	return graphql.NewScalarFieldContext("OfficerMet", field, false, false, "Time")
 }
 
+func (ec *executionContext) _OfficerMet_cursor(ctx context.Context, field graphql.CollectedField, obj *OfficerMet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OfficerMet_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OfficerMet_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OfficerMet", field, false, false, "String")
+}
+
 func (ec *executionContext) _PartyPoints_party(ctx context.Context, field graphql.CollectedField, obj *PartyPoints) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6233,7 +6448,7 @@ func (ec *executionContext) _Query_officersMet(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().OfficersMet(ctx, fc.Args["civilianId"].(string))
+			return ec.Resolvers.Query().OfficersMet(ctx, fc.Args["civilianId"].(string), fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []OfficerMet) graphql.Marshaler {
@@ -6321,7 +6536,7 @@ func (ec *executionContext) _Query_merchantSales(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MerchantSales(ctx, fc.Args["merchantId"].(string))
+			return ec.Resolvers.Query().MerchantSales(ctx, fc.Args["merchantId"].(string), fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Sales) graphql.Marshaler {
@@ -6365,7 +6580,7 @@ func (ec *executionContext) _Query_connections(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Connections(ctx, fc.Args["accountId"].(string), fc.Args["depth"].(*int64))
+			return ec.Resolvers.Query().Connections(ctx, fc.Args["accountId"].(string), fc.Args["depth"].(*int64), fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []Connection) graphql.Marshaler {
@@ -7595,6 +7810,29 @@ func (ec *executionContext) fieldContext_Sales_products(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Sales_nextCursor(ctx context.Context, field graphql.CollectedField, obj *Sales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sales_nextCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sales_nextCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sales", field, false, false, "String")
 }
 
 func (ec *executionContext) _Subscription_traceSteps(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10358,6 +10596,11 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._Connection_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10809,6 +11052,11 @@ func (ec *executionContext) _OfficerMet(ctx context.Context, sel ast.SelectionSe
 			}
 		case "lastMet":
 			out.Values[i] = ec._OfficerMet_lastMet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._OfficerMet_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -11408,6 +11656,11 @@ func (ec *executionContext) _Sales(ctx context.Context, sel ast.SelectionSet, ob
 		case "products":
 			out.Values[i] = ec._Sales_products(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextCursor":
+			out.Values[i] = ec._Sales_nextCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -60,6 +60,7 @@ type OfficerMet struct {
 	Department   *string
 	Interactions int
 	LastMet      time.Time
+	Cursor       string
 }
 
 // Connection is an account linked to another through transactions.
@@ -67,6 +68,7 @@ type Connection struct {
 	AccountID string
 	Kind      *AccountKind
 	Depth     int
+	Cursor    string
 }
 
 // Product is a merchant's product, from the service or the read model.

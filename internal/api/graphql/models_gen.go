@@ -184,9 +184,13 @@ type Rule struct {
 }
 
 type Sales struct {
-	Units    int64          `json:"units"`
+	// Units sold of every product, not only this page's.
+	Units int64 `json:"units"`
+	// Points earned from every product, not only this page's.
 	Points   int64          `json:"points"`
 	Products []ProductSales `json:"products"`
+	// The after argument of the next page of products; null on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
 }
 
 type Subscription struct {
