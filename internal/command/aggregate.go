@@ -136,3 +136,10 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	s.cache.put(key, kept, version)
 	return state, version, nil
 }
+
+// Current returns an aggregate's state as of now, outside any command, for
+// a caller that shows it rather than decides on it. It reads through the
+// pipeline's state cache, so a long stream costs only its newest events.
+func Current[S any](ctx context.Context, p *Pipeline, agg Aggregate[S], id string) (S, int64, error) {
+	return Load(ctx, newSession(p.store, p.codec, p.cache), agg, id)
+}

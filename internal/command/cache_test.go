@@ -100,6 +100,30 @@ func TestCacheHitReadsOnlyTheTail(t *testing.T) {
 	})
 }
 
+// TestCurrentReadsThroughTheCache: a state read for display, outside any
+// command, shares the commands' cache and sees what they appended.
+func TestCurrentReadsThroughTheCache(t *testing.T) {
+	forEachStore(t, command.Config{}, func(t *testing.T, e *env) {
+		p, log := logged(t, e, command.Config{})
+		id := newID()
+		for range 3 {
+			mustRun(t, p, "Deposit", deposit(id, 10))
+		}
+		log.froms()
+		a, version, err := command.Current(ctxT(t), p, accounts, id)
+		if err != nil || a.Balance != 30 || version != 3 {
+			t.Fatalf("Current = %+v at %d, %v; want 30 at 3", a, version, err)
+		}
+		if got := log.froms(); !slices.Equal(got, []int64{3}) {
+			t.Fatalf("Current read from versions %v, want [3]", got)
+		}
+		mustRun(t, p, "Deposit", deposit(id, 5))
+		if a, version, _ = command.Current(ctxT(t), p, accounts, id); a.Balance != 35 || version != 4 {
+			t.Fatalf("after another deposit Current = %+v at %d, want 35 at 4", a, version)
+		}
+	})
+}
+
 func TestCacheDisabledReadsWholeStreams(t *testing.T) {
 	forEachStore(t, command.Config{}, func(t *testing.T, e *env) {
 		p, log := logged(t, e, command.Config{StateCacheSize: -1})

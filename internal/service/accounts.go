@@ -256,17 +256,9 @@ func (s *Service) Account(ctx context.Context, id string) (account.State, error)
 	if eventstore.ValidateStreamID(accounts.Stream(id)) != nil {
 		return account.State{}, domain.NotFound("", "no such account")
 	}
-	recorded, err := s.store.ReadStream(ctx, &eventstore.ReadStreamParams{StreamID: accounts.Stream(id)})
+	state, _, err := command.Current(ctx, s.pipeline, accounts, id)
 	if err != nil {
 		return account.State{}, fmt.Errorf("load account %s: %w", id, err)
-	}
-	state := account.Initial()
-	for _, r := range recorded {
-		ev, err := s.codec.Decode(r)
-		if err != nil {
-			return account.State{}, fmt.Errorf("load account %s: %w", id, err)
-		}
-		state = account.Evolve(state, ev)
 	}
 	if !state.Exists() {
 		return account.State{}, domain.NotFound("", "no such account")

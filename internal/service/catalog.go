@@ -111,17 +111,9 @@ func (s *Service) Product(ctx context.Context, merchantID, sku string) (ProductV
 	if eventstore.ValidateStreamID(stream) != nil {
 		return ProductView{}, domain.NotFound("", "no such product")
 	}
-	recorded, err := s.store.ReadStream(ctx, &eventstore.ReadStreamParams{StreamID: stream})
+	state, _, err := command.Current(ctx, s.pipeline, products, productKey(merchantID, sku))
 	if err != nil {
 		return ProductView{}, fmt.Errorf("load product: %w", err)
-	}
-	state := product.Initial()
-	for _, r := range recorded {
-		ev, err := s.codec.Decode(r)
-		if err != nil {
-			return ProductView{}, fmt.Errorf("load product: %w", err)
-		}
-		state = product.Evolve(state, ev)
 	}
 	if !state.Exists() {
 		return ProductView{}, domain.NotFound("", "no such product")
