@@ -2,12 +2,15 @@ package stream
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -58,30 +61,80 @@ type DeadLetter struct {
 // DeadLetters lists parked messages, oldest first: those of one consumer, or
 // of all when consumer is "". limit caps the list; 0 means no cap.
 func (b *Broker) DeadLetters(ctx context.Context, consumer string, limit int) ([]DeadLetter, error) {
+	dls, _, err := b.DeadLetterPage(ctx, &DeadLetterPageParams{Consumer: consumer, Limit: limit})
+	return dls, err
+}
+
+// DeadLetterPageParams asks for one page of parked messages.
+type DeadLetterPageParams struct {
+	// Consumer keeps the messages one consumer parked; "" keeps all.
+	Consumer string
+	// Limit is the most messages a page holds; 0 means no limit, one page.
+	Limit int
+	// Cursor is "" for the first page, then the next cursor a page returned.
+	Cursor string
+}
+
+// DeadLetterPage lists parked messages a page at a time, oldest first (in
+// the order of the dead-letter stream), and returns the cursor of the next
+// page, "" after the last. The cursor is a stream sequence, so a walk is
+// not disturbed by messages parked or redriven meanwhile: new ones come on
+// later pages, and redriven ones are no longer there. A cursor this method
+// did not return is a domain invalid error on the field "cursor".
+func (b *Broker) DeadLetterPage(ctx context.Context, p *DeadLetterPageParams) ([]DeadLetter, string, error) {
 	filter := b.subjectPrefix(DeadLetterStream) + ">"
-	if consumer != "" {
-		if err := checkToken("consumer name", consumer); err != nil {
-			return nil, err
+	if p.Consumer != "" {
+		if err := checkToken("consumer name", p.Consumer); err != nil {
+			return nil, "", err
 		}
-		filter = b.subject(DeadLetterStream, consumer)
+		filter = b.subject(DeadLetterStream, p.Consumer)
+	}
+	seq := uint64(1)
+	if p.Cursor != "" {
+		after, err := decodeDeadLetterCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		seq = after + 1
 	}
 	s, err := b.js.Stream(ctx, b.StreamName(DeadLetterStream))
 	if err != nil {
-		return nil, fmt.Errorf("stream: dead letters: %w", err)
+		return nil, "", fmt.Errorf("stream: dead letters: %w", err)
 	}
 	var out []DeadLetter
-	for seq := uint64(1); limit <= 0 || len(out) < limit; {
+	// One message past the page tells that another page follows.
+	for p.Limit <= 0 || len(out) <= p.Limit {
 		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("stream: dead letters from %d: %w", seq, err)
+			return nil, "", fmt.Errorf("stream: dead letters from %d: %w", seq, err)
 		}
 		out = append(out, parseDeadLetter(m))
 		seq = m.Sequence + 1
 	}
-	return out, nil
+	if p.Limit <= 0 || len(out) <= p.Limit {
+		return out, "", nil
+	}
+	out = out[:p.Limit]
+	return out, encodeDeadLetterCursor(out[p.Limit-1].Sequence), nil
+}
+
+// A dead-letter cursor is the last listed sequence, base64url-encoded so
+// that clients treat it as opaque, as they do the read models' cursors.
+func encodeDeadLetterCursor(seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(seq, 10)))
+}
+
+func decodeDeadLetterCursor(c string) (uint64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if seq, err := strconv.ParseUint(string(b), 10, 64); err == nil && seq > 0 && seq < math.MaxUint64 {
+			return seq, nil
+		}
+	}
+	return 0, domain.Invalid("cursor", "is not a cursor this listing returned")
 }
 
 func parseDeadLetter(m *jetstream.RawStreamMsg) DeadLetter {

@@ -2,12 +2,16 @@ package stream
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/google/uuid"
 )
 
 func TestDeadLetterAndRedrive(t *testing.T) {
@@ -113,6 +117,108 @@ func TestUndecodableMessageIsParkedAtOnce(t *testing.T) {
 		}
 		if rec.len() != 0 {
 			t.Errorf("the handler saw %d events", rec.len())
+		}
+	})
+}
+
+// TestDeadLetterPages walks the parked events of two consumers a page at a
+// time, at every page size: each is listed once, oldest first, and each
+// consumer's in the order the events were published; a walk goes on past a
+// redriven event and reaches the events parked after it began.
+func TestDeadLetterPages(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		ctx := testCtx(t)
+		var events []eventstore.Event
+		for i := range 4 {
+			events = append(events, newEvent(t, "product", "ProductListed", int64(i+1)))
+		}
+		publish(t, b, events...)
+		refuse := func(context.Context, eventstore.Event, Delivery) error { return errors.New("refused") }
+		for _, name := range []string{"sink-a", "sink-b"} {
+			if _, err := b.Consume(ctx, ConsumerConfig{Name: name, Streams: []string{Catalog}, MaxDeliver: 1, Backoff: fastRetry}, refuse); err != nil {
+				t.Fatalf("Consume %s: %v", name, err)
+			}
+		}
+		var all []DeadLetter
+		eventually(t, "every event parked by both", func() bool {
+			var err error
+			all, err = b.DeadLetters(ctx, "", 0)
+			return err == nil && len(all) == 2*len(events)
+		})
+		walk := func(consumer string, limit int, cursor string) (got []DeadLetter) {
+			t.Helper()
+			for pages := 1; ; pages++ {
+				page, next, err := b.DeadLetterPage(ctx, &DeadLetterPageParams{Consumer: consumer, Limit: limit, Cursor: cursor})
+				if err != nil || len(page) > limit || next != "" && len(page) != limit || next == "" && len(page) == 0 && len(got) > 0 || pages > len(all) {
+					t.Fatalf("%q, %d at a time, page %d: %d, next %q, %v", consumer, limit, pages, len(page), next, err)
+				}
+				got = append(got, page...)
+				if next == "" {
+					return got
+				}
+				cursor = next
+			}
+		}
+		for _, consumer := range []string{"", "sink-a", "sink-b"} {
+			for limit := 1; limit <= len(all)+1; limit++ {
+				got := walk(consumer, limit, "")
+				n := len(all)
+				if consumer != "" {
+					n = len(events)
+				}
+				perConsumer := map[string][]uuid.UUID{}
+				for i, d := range got {
+					if i > 0 && d.Sequence <= got[i-1].Sequence {
+						t.Fatalf("%q, %d at a time: sequence %d after %d", consumer, limit, d.Sequence, got[i-1].Sequence)
+					}
+					if consumer != "" && d.Consumer != consumer {
+						t.Fatalf("%q, %d at a time: a dead letter of %q", consumer, limit, d.Consumer)
+					}
+					perConsumer[d.Consumer] = append(perConsumer[d.Consumer], d.Event.ID)
+				}
+				var want []uuid.UUID
+				for _, e := range events {
+					want = append(want, e.ID)
+				}
+				for c, ids := range perConsumer {
+					if !slices.Equal(ids, want) {
+						t.Fatalf("%q, %d at a time: %s parked %v, want %v", consumer, limit, c, ids, want)
+					}
+				}
+				if len(got) != n {
+					t.Fatalf("%q, %d at a time: %d dead letters, want %d", consumer, limit, len(got), n)
+				}
+			}
+		}
+
+		// Redrive the event a cursor points at: the walk goes on after it,
+		// and the copy that the consumer parks again comes at its end.
+		first, cursor, err := b.DeadLetterPage(ctx, &DeadLetterPageParams{Consumer: "sink-a", Limit: 2})
+		if err != nil || len(first) != 2 || cursor == "" {
+			t.Fatalf("first page: %d, %q, %v", len(first), cursor, err)
+		}
+		if err := b.Redrive(ctx, first[1].Sequence); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the redriven event parked again", func() bool {
+			dls, err := b.DeadLetters(ctx, "sink-a", 0)
+			return err == nil && len(dls) == len(events) && dls[len(dls)-1].Event.ID == first[1].Event.ID
+		})
+		rest := walk("sink-a", 2, cursor)
+		var ids []uuid.UUID
+		for _, d := range rest {
+			ids = append(ids, d.Event.ID)
+		}
+		if want := []uuid.UUID{events[2].ID, events[3].ID, events[1].ID}; !slices.Equal(ids, want) {
+			t.Fatalf("the rest of the walk: %v, want %v", ids, want)
+		}
+
+		enc := base64.RawURLEncoding.EncodeToString
+		for _, c := range []string{"not a cursor", enc([]byte("x")), enc([]byte("0")), enc([]byte("-1")), enc([]byte("18446744073709551615"))} {
+			_, _, err := b.DeadLetterPage(ctx, &DeadLetterPageParams{Limit: 1, Cursor: c})
+			if !errors.Is(err, &domain.Error{Code: domain.CodeInvalid, Field: "cursor"}) {
+				t.Fatalf("cursor %q: %v", c, err)
+			}
 		}
 	})
 }
