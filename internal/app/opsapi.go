@@ -66,8 +66,8 @@ func (o opsReport) Streams(ctx context.Context) (rest.StreamsReport, error) {
 	return r, nil
 }
 
-func (o opsReport) DeadLetters(ctx context.Context, consumer string, limit int) ([]stream.DeadLetter, error) {
-	return o.broker.DeadLetters(ctx, consumer, limit)
+func (o opsReport) DeadLetters(ctx context.Context, p *stream.DeadLetterPageParams) ([]stream.DeadLetter, string, error) {
+	return o.broker.DeadLetterPage(ctx, p)
 }
 
 func (o opsReport) Redrive(ctx context.Context, seq uint64) error {

@@ -17,7 +17,9 @@ import (
 // projection runner.
 type Ops interface {
 	Streams(ctx context.Context) (StreamsReport, error)
-	DeadLetters(ctx context.Context, consumer string, limit int) ([]stream.DeadLetter, error)
+	// DeadLetters returns a page of parked events and the cursor of the
+	// next page, "" after the last.
+	DeadLetters(ctx context.Context, p *stream.DeadLetterPageParams) ([]stream.DeadLetter, string, error)
 	Redrive(ctx context.Context, seq uint64) error
 }
 
@@ -82,7 +84,8 @@ type traceInput struct {
 
 type deadLettersInput struct {
 	Consumer string `query:"consumer" maxLength:"200" doc:"Only this consumer's."`
-	Limit    int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+	Limit    int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"At most this many items."`
+	Cursor   string `query:"cursor" maxLength:"500" doc:"The next_cursor of the previous page."`
 }
 
 type redriveInput struct {
@@ -97,10 +100,6 @@ type redriven struct {
 
 type exportInput struct {
 	Format string `query:"format" enum:"csv,parquet" default:"csv"`
-}
-
-type items[T any] struct {
-	Items []T `json:"items"`
 }
 
 func (s *Server) opsRoutes() {
@@ -129,16 +128,16 @@ func (s *Server) opsRoutes() {
 			}
 			return body(s.Ops.Streams(ctx))
 		})
-	register(s, op("list-dead-letters", http.MethodGet, "/v1/dead-letters", "Events consumers gave up on (staff)", "operations", false),
-		func(ctx context.Context, in *deadLettersInput) (*Body[items[DeadLetterView]], error) {
+	register(s, op("list-dead-letters", http.MethodGet, "/v1/dead-letters", "Events consumers gave up on, oldest first (staff)", "operations", false),
+		func(ctx context.Context, in *deadLettersInput) (*Body[Page[DeadLetterView]], error) {
 			if err := s.needOps(ctx); err != nil {
 				return nil, err
 			}
-			dls, err := s.Ops.DeadLetters(ctx, in.Consumer, in.Limit)
+			dls, next, err := s.Ops.DeadLetters(ctx, &stream.DeadLetterPageParams{Consumer: in.Consumer, Limit: in.Limit, Cursor: in.Cursor})
 			if err != nil {
 				return nil, err
 			}
-			out := items[DeadLetterView]{Items: make([]DeadLetterView, len(dls))}
+			out := Page[DeadLetterView]{Items: make([]DeadLetterView, len(dls)), NextCursor: next}
 			for i, d := range dls {
 				v := DeadLetterView{ID: d.Sequence, Consumer: d.Consumer, Error: d.Error, Stream: d.Stream, Attempts: d.Attempts, At: d.At}
 				if d.Event.StreamID != "" {
@@ -146,7 +145,7 @@ func (s *Server) opsRoutes() {
 				}
 				out.Items[i] = v
 			}
-			return &Body[items[DeadLetterView]]{Body: out}, nil
+			return &Body[Page[DeadLetterView]]{Body: out}, nil
 		})
 	register(s, op("redrive-dead-letter", http.MethodPost, "/v1/dead-letters/{id}/redrive", "Deliver a parked event again to the consumer that parked it (staff)", "operations", false),
 		func(ctx context.Context, in *redriveInput) (*Body[redriven], error) {
