@@ -1,12 +1,31 @@
 package rest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bluepoint/bluepoint/internal/api"
+	"github.com/bluepoint/bluepoint/internal/api/rest"
+	"github.com/bluepoint/bluepoint/internal/command"
+	"github.com/bluepoint/bluepoint/internal/domain/account"
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
+	"github.com/bluepoint/bluepoint/internal/projection"
+	"github.com/bluepoint/bluepoint/internal/readmodel/users"
+	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/service/servicetest"
+	"github.com/bluepoint/bluepoint/internal/stream"
 )
 
 type problemBody struct {
@@ -126,5 +145,221 @@ func TestSignInRefreshAndRateLimit(t *testing.T) {
 	if wait, err := strconv.Atoi(limited.Get("Retry-After")); err != nil || wait < 1 ||
 		detail != fmt.Sprintf("too many sign-in attempts; try again in %ds", wait) {
 		t.Fatalf("Retry-After %q with detail %q", limited.Get("Retry-After"), detail)
+	}
+}
+
+// brokerOps answers the operations routes from a stream engine alone.
+type brokerOps struct{ b *stream.Broker }
+
+func (brokerOps) Streams(context.Context) (rest.StreamsReport, error) {
+	return rest.StreamsReport{}, nil
+}
+
+func (o brokerOps) DeadLetters(ctx context.Context, p *stream.DeadLetterPageParams) ([]stream.DeadLetter, string, error) {
+	return o.b.DeadLetterPage(ctx, p)
+}
+
+func (o brokerOps) Redrive(ctx context.Context, seq uint64) error { return o.b.Redrive(ctx, seq) }
+
+// listsWorld is what newListsFixture made: the civilian, the officers in
+// the order it met them, the merchant, and the events a consumer parked,
+// in the order they were published.
+type listsWorld struct {
+	civ, merchant string
+	officers      []string
+	parked        []string
+}
+
+// newListsFixture is the REST edge over read models built from a few
+// commands, and a stream engine where a consumer parked every account event:
+// something for each list to page through.
+func newListsFixture(t *testing.T) (*fixture, listsWorld) {
+	ctx := t.Context()
+	store := storetest.OpenSQLite(t, storetest.Options{})
+	svc := servicetest.New(t, store, nil)
+	staff := servicetest.Staff(t, svc, "Staff", "staff@example.org")
+	actors := verifier{"staff": staff}
+	must := func(out *command.Outcome, err error) *command.Outcome {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	open := func(kind account.Kind, name string, p account.Profile) service.Actor {
+		out := must(svc.OpenAccount(ctx, service.Call{}, service.OpenAccount{Kind: kind, Name: name,
+			Email: strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@example.org", Password: "a long enough password", Profile: p}))
+		a := service.Actor{ID: accountID(t, out.Result.Body), Kind: kind}
+		if kind.NeedsVerification() {
+			must(svc.VerifyAccount(ctx, service.Call{Actor: staff}, a.ID))
+		}
+		return a
+	}
+	var w listsWorld
+	civ := open(account.Civilian, "Cara Civilian", account.Profile{})
+	w.civ, actors["civilian"] = civ.ID, civ
+	for i := range 3 {
+		off := open(account.Officer, fmt.Sprintf("Officer %d", i), account.Profile{BadgeNumber: fmt.Sprintf("B-%d", i), Department: "Central"})
+		tok, err := svc.RequestEncounter(ctx, service.Call{Actor: civ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(svc.RecordInteraction(ctx, service.Call{Actor: off}, tok.Token))
+		w.officers = append(w.officers, off.ID)
+	}
+	mer := open(account.Merchant, "Mia Merchant", account.Profile{BusinessName: "Shop", Address: "1 Road"})
+	w.merchant, actors["merchant"] = mer.ID, mer
+	for _, sku := range []string{"P-A", "P-B", "P-C"} {
+		must(svc.ListProduct(ctx, service.Call{Actor: mer}, mer.ID, sku, "Product "+sku, 1, 10))
+	}
+	for _, sku := range []string{"P-C", "P-A", "P-C"} {
+		must(svc.Redeem(ctx, service.Call{Actor: civ}, mer.ID, sku, 1, 1))
+	}
+
+	db, err := projection.OpenSQLite(filepath.Join(t.TempDir(), "read.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	runner, err := projection.New(ctx, projection.Config{DB: db, Store: store, Projections: []projection.Projection{users.Projection{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Rebuild(ctx, "users", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	broker, err := stream.Open(ctx, stream.Config{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { broker.Close() })
+	events, err := store.ReadAll(ctx, &eventstore.ReadAllParams{After: eventstore.Start, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The consumer reads one stream, in order, so it parks the events in
+	// the order they were published.
+	for _, ev := range events {
+		if _, err := broker.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := stream.StreamFor(ev.Category()); s == stream.Users {
+			w.parked = append(w.parked, ev.ID.String())
+		}
+	}
+	if len(w.parked) < 4 {
+		t.Fatalf("%d events to park, too few to page", len(w.parked))
+	}
+	refuse := func(context.Context, eventstore.Event, stream.Delivery) error { return errors.New("refused") }
+	if _, err := broker.Consume(ctx, stream.ConsumerConfig{Name: "refuser", Streams: []string{stream.Users}, MaxDeliver: 1}, refuse); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if dls, err := broker.DeadLetters(ctx, "refuser", 0); err == nil && len(dls) == len(w.parked) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the events were not all parked")
+		}
+	}
+
+	mux := http.NewServeMux()
+	rest.Register(mux, rest.Deps{Service: svc, ReadDB: db, Store: store, Ops: brokerOps{broker}, Logger: slog.New(slog.DiscardHandler)})
+	return &fixture{handler: api.Middleware(mux, api.Options{Logger: slog.New(slog.DiscardHandler), Verifier: actors}), actors: actors}, w
+}
+
+// walk reads a list route limit items at a time, following next_cursor,
+// and returns field of every item under key, and every page. Each page
+// but the last holds limit items; none is empty but a first.
+func (f *fixture) walk(t *testing.T, caller, path, key, field string, limit int) (values []string, pages []map[string]any) {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	for cursor := ""; ; {
+		rec := f.do(t.Context(), "GET", path+sep+"limit="+strconv.Itoa(limit)+"&cursor="+url.QueryEscape(cursor), caller, nil)
+		var page map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); rec.Code != http.StatusOK || err != nil {
+			t.Fatalf("GET %s after %q = %d: %s", path, cursor, rec.Code, rec.Body)
+		}
+		items, _ := page[key].([]any)
+		next, _ := page["next_cursor"].(string)
+		if len(items) > limit || next != "" && len(items) != limit || next == "" && len(items) == 0 && len(pages) > 0 || len(pages) > 50 {
+			t.Fatalf("GET %s, %d at a time, page %d: %s", path, limit, len(pages)+1, rec.Body)
+		}
+		for _, it := range items {
+			values = append(values, fmt.Sprint(it.(map[string]any)[field]))
+		}
+		pages = append(pages, page)
+		if next == "" {
+			return values, pages
+		}
+		cursor = next
+	}
+}
+
+// TestListsPageByPage walks each list that pages at every page size up to
+// one more than it holds: it gets every item once, in the order the route
+// documents, and every page of sales the totals of all.
+func TestListsPageByPage(t *testing.T) {
+	f, w := newListsFixture(t)
+	linked := append(slices.Clone(w.officers), w.merchant)
+	slices.Sort(linked)
+	for _, c := range []struct {
+		name, caller, path, key, field string
+		want                           []string
+	}{
+		{"officers met, the last met first", "civilian", "/v1/civilians/" + w.civ + "/officers", "items", "officer_id",
+			[]string{w.officers[2], w.officers[1], w.officers[0]}},
+		{"connections, by depth then id", "civilian", "/v1/accounts/" + w.civ + "/connections?depth=1", "items", "account_id", linked},
+		{"sales, the best-selling first then by sku", "merchant", "/v1/merchants/" + w.merchant + "/sales", "products", "sku",
+			[]string{"P-C", "P-A", "P-B"}},
+		{"dead letters, oldest first", "staff", "/v1/dead-letters?consumer=refuser", "items", "event_id", w.parked},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for limit := 1; limit <= len(c.want)+1; limit++ {
+				got, pages := f.walk(t, c.caller, c.path, c.key, c.field, limit)
+				if !slices.Equal(got, c.want) {
+					t.Fatalf("%d at a time:\n got %v\nwant %v", limit, got, c.want)
+				}
+				for _, p := range pages {
+					if c.key == "products" && (p["units"] != float64(3) || p["points"] != float64(3)) {
+						t.Fatalf("%d at a time: a page of sales without the totals: %v", limit, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestListPagingIsChecked refuses a cursor the list did not give and a
+// limit out of bounds, as 422 problems that name the parameter.
+func TestListPagingIsChecked(t *testing.T) {
+	f, w := newListsFixture(t)
+	for _, c := range []struct{ caller, path string }{
+		{"civilian", "/v1/civilians/" + w.civ + "/officers?"},
+		{"civilian", "/v1/accounts/" + w.civ + "/connections?depth=2&"},
+		{"merchant", "/v1/merchants/" + w.merchant + "/sales?"},
+		{"staff", "/v1/dead-letters?"},
+	} {
+		maxLimit := "501"
+		if strings.HasPrefix(c.path, "/v1/dead-letters") {
+			maxLimit = "1001"
+		}
+		for query, location := range map[string]string{
+			"cursor=not-a-cursor": "cursor", "cursor=" + url.QueryEscape("a|b"): "cursor",
+			"limit=0": "query.limit", "limit=" + maxLimit: "query.limit",
+		} {
+			rec := f.do(t.Context(), "GET", c.path+query, c.caller, nil)
+			if rec.Code != http.StatusUnprocessableEntity || rec.Header().Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("GET %s%s = %d %s: %s", c.path, query, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+			}
+			p := decodeProblem(t, rec.Body.Bytes())
+			if p.Type != "/problems/invalid" || len(p.Errors) == 0 || p.Errors[0].Location != location {
+				t.Fatalf("GET %s%s: %+v", c.path, query, p)
+			}
+		}
 	}
 }
