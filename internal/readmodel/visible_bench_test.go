@@ -29,10 +29,13 @@ import (
 // visible in a read model: b.N sign-ups issued at a steady 1,000 per second
 // (BLUEPOINT_BENCH_RATE for another rate) through the service, with the
 // whole pipeline running as `serve` runs it (event store, outbox relay,
-// JetStream, the three read models). A command counts as committed when
+// JetStream, the three read models). Each command carries a trace id of its
+// own, as every API request does, so the trace steps of each part are
+// written as they are in production. A command counts as committed when
 // the service returns; its account counts as visible when a query of the
 // users read model finds it (polled every millisecond). It reports p50,
-// p99 and the highest latency, and the rate achieved.
+// p99 and the highest latency, the rate achieved, and how long the
+// commands themselves took.
 //
 //	BLUEPOINT_TEST_POSTGRES=postgres://... BLUEPOINT_TEST_NATS=nats://... \
 //	    go test -run '^$' -bench CommitToVisible -benchtime 10000x ./internal/readmodel/
@@ -105,7 +108,9 @@ func BenchmarkCommitToVisible(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := svc.OpenAccount(ctx, service.Call{}, service.OpenAccount{Kind: account.Civilian,
+			call := service.Call{TraceID: strings.ReplaceAll(uuid.NewString(), "-", "")}
+			sent := time.Now()
+			out, err := svc.OpenAccount(ctx, call, service.OpenAccount{Kind: account.Civilian,
 				Name: "Bench Civilian", Email: fmt.Sprintf("bench-%d@example.org", i), Password: "s3cret-enough"})
 			if err != nil {
 				errs <- err
@@ -116,9 +121,12 @@ func BenchmarkCommitToVisible(b *testing.B) {
 				errs <- err
 				return
 			}
-			w.commit(ref.ID, time.Now())
+			w.commit(ref.ID, sent, time.Now())
 		}()
 	}
+	// Sending lags behind the schedule only when the generator itself is
+	// starved of CPU.
+	sendLag := time.Since(began) - time.Duration(b.N-1)*interval
 	wg.Wait()
 	issued := time.Since(began)
 	close(errs)
@@ -134,15 +142,21 @@ func BenchmarkCommitToVisible(b *testing.B) {
 		b.Fatal("not every account became visible within 5 minutes")
 	}
 	b.StopTimer()
-	lat := w.latencies
+	lat, cmd := w.latencies, w.commands
 	slices.Sort(lat)
+	slices.Sort(cmd)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
 	b.ReportMetric(float64(b.N)/issued.Seconds(), "commands/s")
-	b.Logf("%d sign-ups at %.0f/s: commit to visible p50 %.2f ms, p99 %.2f ms, max %.2f ms", b.N,
-		float64(b.N)/issued.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]))
+	// The rate achieved counts until the last command returns: when it falls
+	// short of the rate asked, the commands' own latency says whether the
+	// append path is what holds it back.
+	b.ReportMetric(ms(cmd[len(cmd)*99/100]), "command-p99-ms")
+	b.Logf("%d sign-ups at %.0f/s (last sent %.0f ms behind schedule; command p50 %.2f ms, p99 %.2f ms): commit to visible p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+		b.N, float64(b.N)/issued.Seconds(), ms(sendLag), ms(cmd[len(cmd)/2]), ms(cmd[len(cmd)*99/100]),
+		ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]))
 }
 
 // watcher polls the users read model for committed accounts and records
@@ -152,11 +166,14 @@ type watcher struct {
 	mu        sync.Mutex
 	committed map[string]time.Time // committed, not yet seen
 	latencies []time.Duration
+	commands  []time.Duration // how long each command took
 }
 
-func (w *watcher) commit(id string, at time.Time) {
+// commit records a command sent at sent that returned, committed, at at.
+func (w *watcher) commit(id string, sent, at time.Time) {
 	w.mu.Lock()
 	w.committed[id] = at
+	w.commands = append(w.commands, at.Sub(sent))
 	w.mu.Unlock()
 }
 
