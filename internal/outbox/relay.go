@@ -99,7 +99,7 @@ type Relay struct {
 	cfg    Config
 	cancel context.CancelFunc
 	done   chan struct{}
-	traces *traceLog
+	traces *eventstore.TraceLog
 
 	mu     sync.Mutex
 	active bool
@@ -108,7 +108,7 @@ type Relay struct {
 // New returns a relay over store and pub.
 func New(store eventstore.Store, pub Publisher, cfg Config) *Relay {
 	cfg = cfg.WithDefaults()
-	return &Relay{store: store, pub: pub, cfg: cfg, traces: newTraceLog(store, cfg.Logger)}
+	return &Relay{store: store, pub: pub, cfg: cfg, traces: eventstore.NewTraceLog(store, cfg.Logger, "outbox relay")}
 }
 
 // Start runs the relay in the background until Stop.
@@ -119,7 +119,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	tracesDone := make(chan struct{})
 	go func() {
 		defer close(tracesDone)
-		r.traces.run(tctx)
+		r.traces.Run(tctx)
 	}()
 	go func() {
 		defer close(r.done)
@@ -206,7 +206,7 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 		}
 		n := 0
 		if err == nil {
-			n, err = r.relayOnce(ctx, r.traces.add)
+			n, err = r.relayOnce(ctx, r.traces.Add)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

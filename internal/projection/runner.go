@@ -39,7 +39,7 @@ type Runner struct {
 	cancel    context.CancelFunc
 	// traces records the live batches' trace steps; it runs from Start to
 	// Stop, after the consumers.
-	traces     *traceLog
+	traces     *eventstore.TraceLog
 	stopTraces context.CancelFunc
 	tracesDone chan struct{}
 }
@@ -90,10 +90,10 @@ func (r *Runner) Start(ctx context.Context) error {
 	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	var tctx context.Context
 	tctx, r.stopTraces = context.WithCancel(context.WithoutCancel(ctx))
-	r.traces, r.tracesDone = newTraceLog(r.store, r.logger), make(chan struct{})
+	r.traces, r.tracesDone = eventstore.NewTraceLog(r.store, r.logger, "projection"), make(chan struct{})
 	go func() {
 		defer close(r.tracesDone)
-		r.traces.run(tctx)
+		r.traces.Run(tctx)
 	}()
 	for _, p := range r.order {
 		var gen int
@@ -124,7 +124,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// with the commands instead of paying a commit per event.
 		c, err := r.broker.ConsumeBatch(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
 			func(ctx context.Context, events []eventstore.Event) error {
-				return r.applyBatch(ctx, p.Name(), events, r.traces.add)
+				return r.applyBatch(ctx, p.Name(), events, r.traces.Add)
 			})
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)

@@ -1,4 +1,4 @@
-package outbox
+package eventstore
 
 import (
 	"context"
@@ -6,11 +6,9 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
-// Bounds of the background trace log.
+// Bounds of a TraceLog.
 const (
 	// traceChunk is the most steps one write carries.
 	traceChunk = 1000
@@ -23,26 +21,36 @@ const (
 	traceWriteTimeout = 5 * time.Second
 )
 
-// traceLog records the relay's trace steps in the background, so the next
-// round of publishing does not wait for their commit. Steps are stamped
-// when they happen, and those that come while one write is in flight go
-// together in the next.
-type traceLog struct {
-	store  eventstore.Store
+// TraceRecorder is the part of a Store a TraceLog writes to.
+type TraceRecorder interface {
+	RecordTraceSteps(ctx context.Context, steps []TraceStep) error
+}
+
+// TraceLog records trace steps in the background, for the parts that run
+// behind a command (the relay, the projections): waiting for a trace step's
+// commit would hold up their next round. Steps are stamped when they
+// happen, and those that come while one write is in flight go together in
+// the next. Steps still queued when Run's context ends are written before
+// it returns; a crash loses at most the steps not yet written, which are
+// diagnostics, never data.
+type TraceLog struct {
+	store  TraceRecorder
+	name   string
 	logger *slog.Logger
 	wake   chan struct{}
 
 	mu      sync.Mutex
-	pending []eventstore.TraceStep
+	pending []TraceStep
 	dropped int
 }
 
-func newTraceLog(store eventstore.Store, logger *slog.Logger) *traceLog {
-	return &traceLog{store: store, logger: logger, wake: make(chan struct{}, 1)}
+// NewTraceLog makes a TraceLog writing to store; name prefixes its warnings.
+func NewTraceLog(store TraceRecorder, logger *slog.Logger, name string) *TraceLog {
+	return &TraceLog{store: store, name: name, logger: logger, wake: make(chan struct{}, 1)}
 }
 
-// add queues steps for the next write.
-func (l *traceLog) add(steps []eventstore.TraceStep) {
+// Add queues steps for the next write.
+func (l *TraceLog) Add(steps []TraceStep) {
 	if len(steps) == 0 {
 		return
 	}
@@ -65,10 +73,10 @@ func (l *traceLog) add(steps []eventstore.TraceStep) {
 	}
 }
 
-// run writes queued steps until ctx ends, then writes what is left. A
+// Run writes queued steps until ctx ends, then writes what is left. A
 // write under way when ctx ends is let finish (within traceWriteTimeout):
 // its steps are taken off the queue already.
-func (l *traceLog) run(ctx context.Context) {
+func (l *TraceLog) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,20 +90,20 @@ func (l *traceLog) run(ctx context.Context) {
 
 // flush writes every queued step. Steps the store refuses are logged and
 // dropped, as a synchronous write would have done.
-func (l *traceLog) flush(ctx context.Context) {
+func (l *TraceLog) flush(ctx context.Context) {
 	l.mu.Lock()
 	steps, dropped := l.pending, l.dropped
 	l.pending, l.dropped = nil, 0
 	l.mu.Unlock()
 	if dropped > 0 {
-		l.logger.Warn("outbox relay: trace steps dropped: too many waiting", "steps", dropped)
+		l.logger.Warn(l.name+": trace steps dropped: too many waiting", "steps", dropped)
 	}
 	for chunk := range slices.Chunk(steps, traceChunk) {
 		wctx, cancel := context.WithTimeout(ctx, traceWriteTimeout)
 		err := l.store.RecordTraceSteps(wctx, chunk)
 		cancel()
 		if err != nil {
-			l.logger.Warn("outbox relay: record trace steps", "steps", len(chunk), "err", err)
+			l.logger.Warn(l.name+": record trace steps", "steps", len(chunk), "err", err)
 		}
 	}
 }
