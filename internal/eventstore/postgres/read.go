@@ -147,10 +147,23 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids); err != nil {
+	b := &pgx.Batch{}
+	queueAsyncCommit(b)
+	b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
 	}
 	return nil
+}
+
+// queueAsyncCommit lets the batch's implicit transaction commit without
+// waiting for its WAL to reach disk. Only for writes whose loss in a
+// database crash costs nothing but work done again or a diagnostic: a
+// "sent" mark lost means a duplicate publish, which the streams drop, and
+// trace steps are diagnostics. Each of them otherwise waited for a flush of
+// its own, competing with the appends that must.
+func queueAsyncCommit(b *pgx.Batch) {
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
 }
 
 // PruneOutbox implements eventstore.Store.
@@ -190,6 +203,7 @@ func (s *Store) RecordTraceSteps(ctx context.Context, steps []eventstore.TraceSt
 		return nil
 	}
 	b := &pgx.Batch{}
+	queueAsyncCommit(b)
 	queueTraceSteps(b, steps)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: record trace steps: %w", err)
