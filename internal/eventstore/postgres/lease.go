@@ -37,7 +37,7 @@ func (s *Store) TryLease(ctx context.Context, name string) (eventstore.Lease, bo
 		conn.Close(context.Background())
 		return nil, false, nil
 	}
-	l := &pgLease{conn: conn, lost: make(chan struct{}), stop: make(chan struct{})}
+	l := &pgLease{conn: conn, key: s.cfg.Schema + "." + name, lost: make(chan struct{}), stop: make(chan struct{})}
 	l.wg.Add(1)
 	go l.watch()
 	return l, true, nil
@@ -45,6 +45,7 @@ func (s *Store) TryLease(ctx context.Context, name string) (eventstore.Lease, bo
 
 type pgLease struct {
 	conn *pgx.Conn
+	key  string
 	lost chan struct{}
 	stop chan struct{}
 	once sync.Once
@@ -75,13 +76,25 @@ func (l *pgLease) watch() {
 
 func (l *pgLease) Lost() <-chan struct{} { return l.lost }
 
-// Release closes the lease's connection, which frees the lock.
+// Release unlocks and closes the lease's connection. Closing alone would
+// free the lock too, but only once the server's backend has exited, after
+// Release returned: another process could then fail to take a lease that
+// was already given up.
 func (l *pgLease) Release() error {
 	var err error
 	l.once.Do(func() {
 		close(l.stop)
 		l.wg.Wait()
-		err = l.conn.Close(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		select {
+		case <-l.lost: // the connection is gone, and the lock with it
+		default:
+			_, err = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, leaseClass, l.key)
+		}
+		if cerr := l.conn.Close(ctx); err == nil {
+			err = cerr
+		}
 	})
 	return err
 }
