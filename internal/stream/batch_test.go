@@ -18,10 +18,7 @@ import (
 func TestConsumeBatchGathersInOrder(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, b *Broker) {
 		ctx := testCtx(t)
-		var want []eventstore.Event
-		for i := range 300 {
-			want = append(want, newEvent(t, "product", "ProductListed", int64(i+1)))
-		}
+		want := newEvents(t, "product", "ProductListed", 300)
 		publish(t, b, want...)
 		var (
 			mu      sync.Mutex
@@ -59,10 +56,7 @@ func TestConsumeBatchGathersInOrder(t *testing.T) {
 func TestConsumeBatchKeepsOrderAcrossFailures(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, b *Broker) {
 		ctx := testCtx(t)
-		var events []eventstore.Event
-		for i := range 20 {
-			events = append(events, newEvent(t, "product", "ProductListed", int64(i+1)))
-		}
+		events := newEvents(t, "product", "ProductListed", 20)
 		poison, flaky := events[5], events[9]
 		publish(t, b, events...)
 		var (
@@ -240,10 +234,7 @@ func TestPublishBatchStopsAtAFailure(t *testing.T) {
 func TestPublishBatchRestartsABrokenChain(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, b *Broker) {
 		ctx := testCtx(t)
-		var sent []eventstore.Event
-		for i := range 3 {
-			sent = append(sent, newEvent(t, "account", "AccountOpened", int64(i+1)))
-		}
+		sent := newEvents(t, "account", "AccountOpened", 3)
 		publish(t, b, sent...)
 		late, next := newEvent(t, "account", "AccountOpened", 1), newEvent(t, "account", "AccountOpened", 2)
 		batch := append([]eventstore.Event{late}, append(sent, next)...)

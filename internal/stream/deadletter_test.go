@@ -128,10 +128,7 @@ func TestUndecodableMessageIsParkedAtOnce(t *testing.T) {
 func TestDeadLetterPages(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, b *Broker) {
 		ctx := testCtx(t)
-		var events []eventstore.Event
-		for i := range 4 {
-			events = append(events, newEvent(t, "product", "ProductListed", int64(i+1)))
-		}
+		events := newEvents(t, "product", "ProductListed", 4)
 		publish(t, b, events...)
 		refuse := func(context.Context, eventstore.Event, Delivery) error { return errors.New("refused") }
 		for _, name := range []string{"sink-a", "sink-b"} {

@@ -71,6 +71,16 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // newEvent returns a recorded event of a category with a fresh stream id.
+// newEvents makes n events of one type, at versions 1 to n.
+func newEvents(t *testing.T, category, typ string, n int) []eventstore.Event {
+	t.Helper()
+	events := make([]eventstore.Event, 0, n)
+	for i := range n {
+		events = append(events, newEvent(t, category, typ, int64(i+1)))
+	}
+	return events
+}
+
 func newEvent(t *testing.T, category, typ string, version int64) eventstore.Event {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7())
