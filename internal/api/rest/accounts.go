@@ -93,11 +93,6 @@ type PageQuery struct {
 	Cursor string `query:"cursor" maxLength:"500" doc:"The next_cursor of the previous page."`
 }
 
-type transactionsInput struct {
-	AccountPath
-	PageQuery
-}
-
 type connectionsInput struct {
 	AccountPath
 	Depth int `query:"depth" minimum:"1" maximum:"3" default:"3" doc:"How many hops away."`
@@ -168,7 +163,7 @@ func (s *Server) accountRoutes() {
 			return &Body[Balance]{Body: Balance{AccountID: st.ID, Balance: st.Balance}}, nil
 		})
 	register(s, op("list-account-transactions", http.MethodGet, "/v1/accounts/{id}/transactions", "An account's transactions, newest first (itself or staff)", "accounts", false),
-		func(ctx context.Context, in *transactionsInput) (*Body[Page[users.Transaction]], error) {
+		func(ctx context.Context, in *pagedAccountInput) (*Body[Page[users.Transaction]], error) {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
