@@ -83,22 +83,25 @@ type lifetimes struct {
 	closedOnly []string
 }
 
-func (l *lifetimes) open(id string, at int64) {
-	r := l.rows[id]
-	if r == nil {
-		r = &lifetime{}
-		l.rows[id] = r
-		l.order = append(l.order, id)
+// row returns the batch's row of an account, and whether it is new.
+func (l *lifetimes) row(id string) (*lifetime, bool) {
+	if r := l.rows[id]; r != nil {
+		return r, false
 	}
+	r := &lifetime{}
+	l.rows[id] = r
+	l.order = append(l.order, id)
+	return r, true
+}
+
+func (l *lifetimes) open(id string, at int64) {
+	r, _ := l.row(id)
 	r.opened = at
 }
 
 func (l *lifetimes) close(id string, at int64) {
-	r := l.rows[id]
-	if r == nil {
-		r = &lifetime{}
-		l.rows[id] = r
-		l.order = append(l.order, id)
+	r, fresh := l.row(id)
+	if fresh {
 		l.closedOnly = append(l.closedOnly, id)
 	}
 	r.closed = at
