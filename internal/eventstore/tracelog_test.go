@@ -2,7 +2,6 @@ package eventstore_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -12,19 +11,13 @@ import (
 )
 
 type recorder struct {
-	mu     sync.Mutex
-	steps  []eventstore.TraceStep
-	writes int
-	fail   bool
+	mu    sync.Mutex
+	steps []eventstore.TraceStep
 }
 
 func (r *recorder) RecordTraceSteps(_ context.Context, steps []eventstore.TraceStep) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.writes++
-	if r.fail {
-		return errors.New("database away")
-	}
 	r.steps = append(r.steps, steps...)
 	return nil
 }
