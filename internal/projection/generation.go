@@ -63,7 +63,7 @@ func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection,
 		if err != nil {
 			return nil, err
 		}
-		if deferIndexes && strings.HasPrefix(strings.TrimSpace(q), "CREATE INDEX ") {
+		if deferIndexes && isIndex(q) {
 			deferred = append(deferred, q)
 			continue
 		}
@@ -122,4 +122,12 @@ func (r *Runner) current(ctx context.Context, tx *sql.Tx, p Projection, forSwap 
 		return 0, "", nil
 	}
 	return gen, hash, err
+}
+
+// isIndex reports whether a statement creates an index, which a rebuild
+// builds once the rows are in: one sort is cheaper than keeping the index
+// in order row by row.
+func isIndex(stmt string) bool {
+	stmt = strings.TrimSpace(stmt)
+	return strings.HasPrefix(stmt, "CREATE INDEX ") || strings.HasPrefix(stmt, "CREATE UNIQUE INDEX ")
 }

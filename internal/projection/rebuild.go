@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
+	"golang.org/x/sync/errgroup"
 )
 
 // rebuildBatch is how many events of the global log a rebuild reads and
@@ -61,14 +62,7 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events 
 	if err := b.toHead(ctx); err != nil {
 		return err
 	}
-	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range indexes {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("projection %s: index generation %d: %w", name, next, err)
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := r.buildIndexes(ctx, name, next, indexes); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
@@ -115,6 +109,38 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events 
 		}
 	}
 	return nil
+}
+
+// indexBuilders is how many of a new generation's indexes Postgres builds
+// at once, each on its own connection: an index build is one backend's
+// work, so two keep both cores of a small server busy.
+const indexBuilders = 2
+
+// buildIndexes builds a new generation's deferred indexes. The generation
+// is not visible until the swap, so they need not be built in one
+// transaction; on SQLite there is one writer, and they are built in turn.
+func (r *Runner) buildIndexes(ctx context.Context, name string, gen int, indexes []string) error {
+	if r.db.Dialect == SQLite {
+		return r.db.inTx(ctx, func(tx *sql.Tx) error {
+			for _, q := range indexes {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("projection %s: index generation %d: %w", name, gen, err)
+				}
+			}
+			return nil
+		})
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(indexBuilders)
+	for _, q := range indexes {
+		g.Go(func() error {
+			if _, err := r.db.Write.ExecContext(gctx, q); err != nil {
+				return fmt.Errorf("projection %s: index generation %d: %w", name, gen, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // behind counts the streams of which generation old has applied more than

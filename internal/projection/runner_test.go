@@ -3,6 +3,7 @@ package projection_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ func (counts) Name() string         { return "counts" }
 func (counts) Categories() []string { return []string{"account"} }
 func (counts) Tables() []string     { return []string{"event_counts"} }
 func (counts) Create(projection.Dialect) []string {
-	return []string{`CREATE TABLE {event_counts} (type TEXT PRIMARY KEY, events BIGINT NOT NULL, total BIGINT NOT NULL)`}
+	return []string{`CREATE TABLE {event_counts} (type TEXT PRIMARY KEY, events BIGINT NOT NULL, total BIGINT NOT NULL)`,
+		`CREATE INDEX {event_counts}_events ON {event_counts} (events)`,
+		`CREATE UNIQUE INDEX {event_counts}_total ON {event_counts} (total, type)`}
 }
 func (counts) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
 	var d struct{ N int64 }
@@ -218,6 +221,28 @@ func TestRebuildWhileLive(t *testing.T) {
 		st, _ := w.runner.Status(ctxT(t))
 		if st[0].Generation != 2 || len(seen) == 0 {
 			t.Fatalf("after rebuild: %+v, progress %v", st, seen)
+		}
+		// The rebuild builds the indexes after the load, two at a time on
+		// Postgres: both must be on the new generation's table.
+		idx := `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`
+		if w.db.Dialect == projection.Postgres {
+			idx = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE '%pkey' ORDER BY indexname`
+		}
+		var names []string
+		rows, err := w.db.Read.QueryContext(ctxT(t), idx, "counts_event_counts_g2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, s)
+		}
+		rows.Close()
+		if want := []string{"counts_event_counts_g2_events", "counts_event_counts_g2_total"}; !slices.Equal(names, want) {
+			t.Fatalf("indexes of the rebuilt table: %v, want %v", names, want)
 		}
 		var n int
 		q := `SELECT COUNT(*) FROM counts_event_counts_g1`
