@@ -229,6 +229,14 @@ func story(t *testing.T, s *Server) {
 		s.Expect(t, http.StatusOK, Request{Method: "GET", Path: "/v1/events?type=DonationMade", Token: staff}).JSON(t, &page)
 		return len(page.Items) == 1 && strings.Contains(page.Items[0].Description, "Fay Family")
 	})
+	// The donor sees her donation, but not the family's name.
+	var mine struct {
+		Items []struct{ Description string }
+	}
+	s.Expect(t, http.StatusOK, Request{Method: "GET", Path: "/v1/events?type=DonationMade&customer_id=" + cora.ID, Token: cora.token}).JSON(t, &mine)
+	if len(mine.Items) != 1 || !strings.Contains(mine.Items[0].Description, "to an account") || strings.Contains(mine.Items[0].Description, "Fay") {
+		t.Errorf("the donor's view of her donation: %+v", mine.Items)
+	}
 	s.Expect(t, http.StatusForbidden, Request{Method: "GET", Path: "/v1/events", Token: cora.token})
 	var own struct{ Items []struct{ CustomerID string } }
 	s.Expect(t, http.StatusOK, Request{Method: "GET", Path: "/v1/events?customer_id=" + cora.ID, Token: cora.token}).JSON(t, &own)

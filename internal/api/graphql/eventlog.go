@@ -3,7 +3,6 @@ package graphql
 import (
 	"context"
 	"errors"
-	"regexp"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/api"
@@ -120,17 +119,13 @@ func (r *eventResolver) Customer(ctx context.Context, e *Event) (*Account, error
 	return r.s.account(ctx, deref(e.CustomerID))
 }
 
-// accountMention matches the {account:<id>} references of stored
-// descriptions (see eventlog.Render).
-var accountMention = regexp.MustCompile(`\{account:([^{}\s]+)\}`)
-
 // mentions returns the accounts a description refers to whose names the
 // viewer may see.
 func mentions(ctx context.Context, description string) []string {
 	var visible []string
-	for _, m := range accountMention.FindAllStringSubmatch(description, -1) {
-		if canSee(ctx, m[1]) {
-			visible = append(visible, m[1])
+	for _, id := range eventlog.Mentions(description) {
+		if canSee(ctx, id) {
+			visible = append(visible, id)
 		}
 	}
 	return visible

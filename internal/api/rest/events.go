@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,9 @@ func (s *Server) eventRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			s.render(ctx, a, items)
+			if err := s.render(ctx, a, items); err != nil {
+				return nil, err
+			}
 			return &Body[Page[eventlog.Entry]]{Body: Page[eventlog.Entry]{Items: items, NextCursor: next}}, nil
 		})
 	register(s, op("get-event", http.MethodGet, "/v1/events/{id}", "One event of the log (staff, or the customer it concerns)", "events", false),
@@ -127,7 +130,9 @@ func (s *Server) eventRoutes() {
 				return nil, notFound("no such event")
 			}
 			items := []eventlog.Entry{e}
-			s.render(ctx, a, items)
+			if err := s.render(ctx, a, items); err != nil {
+				return nil, err
+			}
 			return &Body[eventlog.Entry]{Body: items[0]}, nil
 		})
 	register(s, op("top-event-types", http.MethodGet, "/v1/analytics/event-types", "The most common event types in a range (staff)", "analytics", false),
@@ -168,23 +173,28 @@ func (s *Server) eventRoutes() {
 
 // render resolves the account references of descriptions for a reader:
 // staff see names, a customer its own name, and every other account is
-// "an account".
-func (s *Server) render(ctx context.Context, a service.Actor, items []eventlog.Entry) {
-	names := map[string]string{}
+// "an account". The names of the whole page load in one query.
+func (s *Server) render(ctx context.Context, a service.Actor, items []eventlog.Entry) error {
+	var visible []string
+	for _, it := range items {
+		for _, id := range eventlog.Mentions(it.Description) {
+			if (a.IsStaff() || id == a.ID) && !slices.Contains(visible, id) {
+				visible = append(visible, id)
+			}
+		}
+	}
+	names, err := users.Names(ctx, s.ReadDB, visible, s.open)
+	if err != nil {
+		return err
+	}
 	name := func(id string) string {
 		if n, ok := names[id]; ok {
 			return n
 		}
-		n := "an account"
-		if a.IsStaff() || id == a.ID {
-			if p, err := users.Profile(ctx, s.ReadDB, id, s.open); err == nil && p.Name != "" {
-				n = p.Name
-			}
-		}
-		names[id] = n
-		return n
+		return "an account"
 	}
 	for i := range items {
 		items[i].Description = eventlog.Render(items[i].Description, name)
 	}
+	return nil
 }

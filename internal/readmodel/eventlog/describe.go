@@ -133,6 +133,16 @@ func bonus(points int64) string {
 
 var refPattern = regexp.MustCompile(`\{account:([^{}\s]+)\}`)
 
+// Mentions returns the ids of the accounts a stored description refers to,
+// in order, each as often as it appears.
+func Mentions(desc string) []string {
+	var ids []string
+	for _, m := range refPattern.FindAllStringSubmatch(desc, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
 // Render replaces the {account:<id>} references of a stored description
 // with name(id). The caller decides what a reader may see: a resolver that
 // opens names for staff and the account itself, and returns the id (or

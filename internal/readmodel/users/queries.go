@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -69,6 +70,45 @@ func Profile(ctx context.Context, db *projection.DB, id string, open Opener) (Ac
 		}
 	}
 	return a, rows.Err()
+}
+
+// Names returns the names of accounts, opened with open, in one query:
+// the accounts a page of descriptions mentions. Accounts the read model
+// does not have, and names that are empty, are left out.
+func Names(ctx context.Context, db *projection.DB, ids []string, open Opener) (map[string]string, error) {
+	names := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return names, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := query(ctx, db, `SELECT id, name, erased FROM accounts WHERE id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, sealed string
+			erased     bool
+		)
+		if err := rows.Scan(&id, &sealed, &erased); err != nil {
+			return nil, fmt.Errorf("users: %w", err)
+		}
+		name, err := reveal(ctx, open, erased, sealed)
+		if err != nil {
+			return nil, err
+		}
+		if name != "" {
+			names[id] = name
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	return names, nil
 }
 
 // OfficerMet is one officer a civilian has met: how often and when last.

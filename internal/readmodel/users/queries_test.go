@@ -110,6 +110,20 @@ func checkProfiles(t *testing.T, e *env, w *world, open users.Opener) {
 			t.Errorf("%s: stored email %q", p.in.Name, stored)
 		}
 	}
+	// All the names in one query, an unknown id left out.
+	ids, want := []string{"no-such-account"}, map[string]string{}
+	for id, p := range w.people {
+		ids, want[id] = append(ids, id), p.in.Name
+		if w.erased[id] {
+			want[id] = pii.Erased
+		}
+	}
+	if got, err := users.Names(ctxT(t), e.db, ids, open); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("names: %v, %v; want %v", got, err, want)
+	}
+	if got, err := users.Names(ctxT(t), e.db, ids, nil); err != nil || len(got) != 0 {
+		t.Errorf("names without an opener: %v, %v", got, err)
+	}
 	_, err := users.Profile(ctxT(t), e.db, "no-such-account", nil)
 	if !errors.Is(err, users.ErrNotFound) || domain.As(err) == nil || domain.As(err).Code != domain.CodeNotFound {
 		t.Fatalf("unknown account: %v", err)
