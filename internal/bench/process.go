@@ -21,6 +21,10 @@ import (
 	"github.com/bluepoint/bluepoint/internal/config"
 )
 
+// hwmPoll is how often wait reads a child's peak resident set: the peak
+// only grows, so the last read is at most this late.
+const hwmPoll = 20 * time.Millisecond
+
 // readyTimeout bounds how long a server may take to answer /readyz.
 const readyTimeout = 2 * time.Minute
 
@@ -32,6 +36,8 @@ type process struct {
 	logPath string
 	done    chan struct{}
 	waitErr error
+	// hwm is the largest VmHWM wait read (MB).
+	hwm float64
 	// Ready is how long the process took from start to its first 200 from
 	// /readyz.
 	Ready time.Duration
@@ -191,10 +197,18 @@ func (p *process) stop() error {
 
 // wait waits for a process that ends by itself (replay).
 func (p *process) wait(ctx context.Context) error {
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		return errors.Join(ctx.Err(), p.stop())
+	tick := time.NewTicker(hwmPoll)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		_, hwm := p.memory()
+		p.hwm = max(p.hwm, hwm)
+		select {
+		case <-p.done:
+			waiting = false
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), p.stop())
+		case <-tick.C:
+		}
 	}
 	if p.waitErr != nil {
 		return fmt.Errorf("%w: %s", p.waitErr, p.tail())
@@ -202,17 +216,11 @@ func (p *process) wait(ctx context.Context) error {
 	return nil
 }
 
-// peakRSS is the largest resident set of an exited process (MB).
-func (p *process) peakRSS() float64 {
-	if p.cmd.ProcessState == nil {
-		return 0
-	}
-	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0
-	}
-	return float64(ru.Maxrss) * 1024 / 1e6 // Linux reports KiB
-}
+// peakRSS is the largest resident set of a process wait saw exit (MB): its
+// VmHWM as last read before the exit. The child's rusage cannot say: a
+// child started with vfork and exec reports the parent's peak as its own
+// when the parent's was larger.
+func (p *process) peakRSS() float64 { return p.hwm }
 
 // memory reads the resident set and its peak of a running process (MB)
 // from /proc; zeros where /proc is missing.
