@@ -49,9 +49,11 @@ type Store interface {
 	// SentOutbox) until PruneOutbox removes them.
 	MarkSent(ctx context.Context, ids []int64) error
 
-	// SentOutbox returns entries marked sent at or after since, in outbox
-	// order: what a stream engine that lost its last messages may need again.
-	SentOutbox(ctx context.Context, since time.Time, limit int) ([]OutboxEntry, error)
+	// SentOutbox returns up to limit entries marked sent at or after since
+	// whose ids are below before (0: no bound), newest first: what a stream
+	// engine that lost its last messages may need again, read back from the
+	// most recent until each stream's last message is found.
+	SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]OutboxEntry, error)
 
 	// PruneOutbox deletes entries sent before before, and reports how many.
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)

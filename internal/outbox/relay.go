@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +60,9 @@ type Config struct {
 	// interval (JetStream: 2 minutes) and stay within its duplicate window.
 	// Default 5 minutes.
 	Retain time.Duration
+	// RecoverLimit bounds how many sent rows Recover reads back on start
+	// when looking for the streams' last messages. Default 100,000.
+	RecoverLimit int
 	// LeaseName names the lease that makes the relay a singleton. Default
 	// "outbox-relay".
 	LeaseName string
@@ -82,6 +86,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Retain <= 0 {
 		c.Retain = 5 * time.Minute
+	}
+	if c.RecoverLimit <= 0 {
+		c.RecoverLimit = 100_000
 	}
 	if c.LeaseName == "" {
 		c.LeaseName = "outbox-relay"
@@ -306,45 +313,65 @@ func (r *Relay) publish(ctx context.Context, pending []eventstore.OutboxEntry) (
 	return streams, nil
 }
 
-// Recover publishes again the recently sent rows that each stream lacks:
-// those after the stream's last message, in outbox order. A stream whose
-// last message is not among them (empty, or older) gets all of them; the
-// duplicate window drops what it already holds.
+// recoverPage is how many sent rows Recover reads at a time.
+const recoverPage = 1000
+
+// Recover publishes again the recently sent rows each stream lacks: those
+// after the stream's last message. It reads the sent rows back from the
+// newest, a page at a time, until it has met every stream's last message
+// (or read RecoverLimit rows), and publishes what each stream lacks in
+// outbox order. A stream whose last message it never meets (an empty
+// stream, or one whose last message is older than the rows kept) gets all
+// the rows read; the duplicate window drops any it already holds.
 func (r *Relay) Recover(ctx context.Context) error {
-	sent, err := r.store.SentOutbox(ctx, time.Now().Add(-r.cfg.Retain), 100_000)
-	if err != nil {
-		return fmt.Errorf("read sent outbox: %w", err)
-	}
-	if len(sent) == 0 {
-		return nil
-	}
-	for _, stream := range r.pub.Streams() {
-		last, ok, err := r.pub.LastEventID(ctx, stream)
+	streams := r.pub.Streams()
+	last := make(map[string]uuid.UUID, len(streams))
+	for _, stream := range streams {
+		id, ok, err := r.pub.LastEventID(ctx, stream)
 		if err != nil {
 			return fmt.Errorf("last message of %s: %w", stream, err)
 		}
-		var mine []eventstore.OutboxEntry
-		for _, e := range sent {
-			if s, _ := r.pub.StreamOf(e.Event); s == stream {
-				mine = append(mine, e)
-			}
-		}
-		from := 0
 		if ok {
-			for i, e := range mine {
-				if e.Event.ID == last {
-					from = i + 1
-				}
+			last[stream] = id
+		}
+	}
+	since := time.Now().Add(-r.cfg.Retain)
+	lacking := map[string][]eventstore.OutboxEntry{} // newest first
+	met := map[string]bool{}
+	var before int64
+	for read := 0; len(met) < len(streams) && read < r.cfg.RecoverLimit; {
+		page, err := r.store.SentOutbox(ctx, since, before, min(recoverPage, r.cfg.RecoverLimit-read))
+		if err != nil {
+			return fmt.Errorf("read sent outbox: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		read += len(page)
+		before = page[len(page)-1].ID
+		for _, e := range page {
+			stream, _ := r.pub.StreamOf(e.Event)
+			switch id, ok := last[stream]; {
+			case met[stream]:
+			case ok && id == e.Event.ID:
+				met[stream] = true
+			default:
+				lacking[stream] = append(lacking[stream], e)
 			}
 		}
-		for _, e := range mine[from:] {
-			if _, err := r.pub.Publish(ctx, e.Event); err != nil {
-				return fmt.Errorf("re-publish %s: %w", e.Event.ID, err)
+	}
+	for _, stream := range streams {
+		mine := lacking[stream]
+		if len(mine) == 0 {
+			continue
+		}
+		slices.Reverse(mine)
+		for chunk := range slices.Chunk(mine, r.cfg.BatchSize) {
+			if _, err := r.publish(ctx, chunk); err != nil {
+				return fmt.Errorf("re-publish to %s: %w", stream, err)
 			}
 		}
-		if n := len(mine) - from; n > 0 {
-			r.cfg.Logger.Info("outbox relay: re-published events the stream lacked", "stream", stream, "events", n)
-		}
+		r.cfg.Logger.Info("outbox relay: re-published events the stream lacked", "stream", stream, "events", len(mine))
 	}
 	return nil
 }

@@ -353,3 +353,43 @@ func TestRecoverRepublishesWhatTheStreamLost(t *testing.T) {
 	startRelay(t, s, lost)
 	checkExactlyOnceInOrder(t, evs, streamEvents(t, lost, 40))
 }
+
+// A stream engine that lost only its last messages gets those, read back
+// from the newest sent rows: the rows before its last message are never
+// read, however many are kept.
+func TestRecoverRepublishesOnlyTheLostTail(t *testing.T) {
+	s := storetest.OpenSQLite(t, storetest.Options{})
+	first := embedded(t, t.TempDir())
+	r := startRelay(t, s, first)
+	evs := appendEvents(t, s, accountStreams(3), 120, "")
+	streamEvents(t, first, 120)
+	if err := r.Stop(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := embedded(t, t.TempDir())
+	pub := outbox.BrokerPublisher{Broker: lost}
+	for _, e := range evs[:100] {
+		if _, err := pub.Publish(ctxT(t), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 50 rows reach back past the stream's last message (the 100th of 120).
+	cfg := outbox.Config{PollInterval: 50 * time.Millisecond, RecoverLimit: 50}
+	r2 := outbox.New(s, pub, cfg)
+	if err := r2.Recover(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnceInOrder(t, evs, streamEvents(t, lost, 120))
+
+	// An engine that lost everything gets the newest RecoverLimit rows.
+	empty := embedded(t, t.TempDir())
+	if err := outbox.New(s, outbox.BrokerPublisher{Broker: empty}, cfg).Recover(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := streamEvents(t, empty, 50)
+	for i, e := range got {
+		if e.ID != evs[70+i].ID {
+			t.Fatalf("message %d of the emptied engine is event %d's, want the %dth", i, e.StreamVersion, 70+i)
+		}
+	}
+}

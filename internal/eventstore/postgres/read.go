@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -113,13 +114,16 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 }
 
 // SentOutbox implements eventstore.Store.
-func (s *Store) SentOutbox(ctx context.Context, since time.Time, limit int) ([]eventstore.OutboxEntry, error) {
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]eventstore.OutboxEntry, error) {
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
+	if before <= 0 {
+		before = math.MaxInt64
+	}
 	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
 		FROM outbox o JOIN events e ON e.global_position = o.global_position
-		WHERE o.sent_at IS NOT NULL AND o.sent_at >= $1 ORDER BY o.id LIMIT $2`, since, limit)
+		WHERE o.id < $1 AND o.sent_at IS NOT NULL AND o.sent_at >= $2 ORDER BY o.id DESC LIMIT $3`, before, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read sent outbox: %w", err)
 	}

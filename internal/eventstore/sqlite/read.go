@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -99,15 +100,18 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 }
 
 // SentOutbox implements eventstore.Store.
-func (s *Store) SentOutbox(ctx context.Context, since time.Time, limit int) ([]eventstore.OutboxEntry, error) {
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]eventstore.OutboxEntry, error) {
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
+	}
+	if before <= 0 {
+		before = math.MaxInt64
 	}
 	rows, err := s.readDB.QueryContext(ctx,
 		`SELECT o.id, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version,
 		        e.data, e.metadata, e.recorded_at
 		 FROM outbox o JOIN events e ON e.global_position = o.global_position
-		 WHERE o.sent_at IS NOT NULL AND o.sent_at >= ? ORDER BY o.id LIMIT ?`, micros(since), limit)
+		 WHERE o.id < ? AND o.sent_at IS NOT NULL AND o.sent_at >= ? ORDER BY o.id DESC LIMIT ?`, before, micros(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read sent outbox: %w", err)
 	}

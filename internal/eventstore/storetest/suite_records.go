@@ -74,12 +74,19 @@ func testOutbox(t *testing.T, h Harness) {
 	if len(limited) != 1 {
 		t.Fatalf("limit 0 should mean the default batch, got %d rows", len(limited))
 	}
-	// Sent rows stay readable, in order, until pruned.
-	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 100)
-	if err != nil || len(sent) != 2 || sent[0].Event.ID != want[0].ID || sent[1].Event.ID != want[1].ID {
+	// Sent rows stay readable, newest first, until pruned; a page ends
+	// below an id.
+	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 0, 100)
+	if err != nil || len(sent) != 2 || sent[0].Event.ID != want[1].ID || sent[1].Event.ID != want[0].ID {
 		t.Fatalf("sent outbox %+v, %v", sent, err)
 	}
-	if later, _ := s.SentOutbox(ctxT(t), time.Now().Add(time.Minute), 100); len(later) != 0 {
+	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 0, 1); err != nil || len(page) != 1 || page[0].Event.ID != want[1].ID {
+		t.Fatalf("first page of the sent outbox %+v, %v", page, err)
+	}
+	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), sent[0].ID, 100); err != nil || len(page) != 1 || page[0].Event.ID != want[0].ID {
+		t.Fatalf("sent outbox below %d: %+v, %v", sent[0].ID, page, err)
+	}
+	if later, _ := s.SentOutbox(ctxT(t), time.Now().Add(time.Minute), 0, 100); len(later) != 0 {
 		t.Fatalf("rows sent before since were returned: %d", len(later))
 	}
 	if err := s.MarkSent(ctxT(t), []int64{pending[0].ID}); err != nil {
