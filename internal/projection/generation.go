@@ -38,7 +38,13 @@ func tablesOf(p Projection, gen int) map[string]string {
 // schemaHash identifies a projection's table definitions: a change means
 // the read model must be rebuilt.
 func schemaHash(p Projection, d Dialect) string {
-	h := sha256.Sum256([]byte(strings.Join(p.Create(d), "\n;\n")))
+	parts := p.Create(d)
+	for _, t := range p.Tables() {
+		if sel := viewSelect(p, d, t); sel != "*" {
+			parts = append(parts, "VIEW "+t+" AS SELECT "+sel)
+		}
+	}
+	h := sha256.Sum256([]byte(strings.Join(parts, "\n;\n")))
 	return hex.EncodeToString(h[:8])
 }
 
@@ -80,7 +86,8 @@ func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection,
 // showGeneration points the views at a generation and records it.
 func (r *Runner) showGeneration(ctx context.Context, tx *sql.Tx, p Projection, gen int) error {
 	for logical, phys := range tablesOf(p, gen) {
-		for _, s := range []string{"DROP VIEW IF EXISTS " + logical, "CREATE VIEW " + logical + " AS SELECT * FROM " + phys} {
+		view := "CREATE VIEW " + logical + " AS SELECT " + viewSelect(p, r.db.Dialect, logical) + " FROM " + phys
+		for _, s := range []string{"DROP VIEW IF EXISTS " + logical, view} {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
 				return fmt.Errorf("projection %s: view %s: %w", p.Name(), logical, err)
 			}

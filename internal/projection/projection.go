@@ -42,6 +42,23 @@ type Projection interface {
 	Apply(ctx context.Context, tx *Tx, e eventstore.Event) error
 }
 
+// Viewer is implemented by a projection whose readers see a table through
+// other columns than all of its own: View returns the select list of the
+// view of a logical table, and false to keep every column.
+type Viewer interface {
+	View(d Dialect, table string) (selectList string, ok bool)
+}
+
+// viewSelect is the select list of the view of a projection's table.
+func viewSelect(p Projection, d Dialect, table string) string {
+	if v, ok := p.(Viewer); ok {
+		if sel, ok := v.View(d, table); ok {
+			return sel
+		}
+	}
+	return "*"
+}
+
 // Dialect is the read database's SQL dialect.
 type Dialect int
 

@@ -61,6 +61,17 @@ func (*Projection) Tables() []string {
 	return []string{"event_log", "event_log_fts", "account_lifetimes"}
 }
 
+// View implements projection.Viewer. On SQLite the full-text index's seq
+// is its rowid: read through the view as the rowid, a search reads no
+// stored row, where the seq column of an external-content index is read
+// from event_log, one row per match.
+func (*Projection) View(d projection.Dialect, table string) (string, bool) {
+	if d == projection.SQLite && table == "event_log_fts" {
+		return "rowid AS seq, description", true
+	}
+	return "", false
+}
+
 // Create implements projection.Projection. The indexes serve the queries:
 // a customer's events by time, a type's events by time (and the counts of
 // the analytics), all events by time, and an account's events by stream.

@@ -4,8 +4,10 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/projection"
@@ -184,4 +186,52 @@ func BenchmarkEventLogAtScale(b *testing.B) {
 	}
 	b.Run("sqlite", func(b *testing.B) { run(b, openSQLiteRead(b)) })
 	b.Run("postgres", func(b *testing.B) { run(b, openPostgresRead(b)) })
+}
+
+// A search walks the same entries whether its words are rare or common
+// (SQLite plans the two differently): every page of it equals the entries
+// of a walk of the whole log whose description holds the words.
+func TestSearchAgreesWithAScan(t *testing.T) {
+	forEachDB(t, func(t *testing.T, _ eventstore.Store, db *projection.DB) {
+		generated(t, db, 20000)
+		all := walk(t, db, eventlog.Filter{}, eventlog.MaxLimit)
+		for _, q := range []string{"donation", "missing voucher", "festival"} {
+			words := strings.Fields(q)
+			var want []string
+			for _, e := range all {
+				tokens := strings.FieldsFunc(strings.ToLower(e.Description), func(r rune) bool {
+					return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+				})
+				if !slices.ContainsFunc(words, func(w string) bool { return !slices.Contains(tokens, w) }) {
+					want = append(want, e.ID)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("%q matches nothing: the test needs entries that match", q)
+			}
+			var got []string
+			for _, e := range walk(t, db, eventlog.Filter{Q: q}, 70) {
+				got = append(got, e.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q: %d entries found, %d hold the words", q, len(got), len(want))
+			}
+		}
+	})
+}
+
+// walk lists every entry of f, page by page.
+func walk(t *testing.T, db *projection.DB, f eventlog.Filter, limit int) []eventlog.Entry {
+	var out []eventlog.Entry
+	for cursor := ""; ; {
+		items, next, err := eventlog.List(ctxT(t), db, f, limit, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, items...)
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
 }

@@ -90,8 +90,12 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 		if db.Dialect == projection.Postgres {
 			where, args = append(where, searchVector+" @@ plainto_tsquery('simple', ?)"), append(args, strings.Join(words, " "))
 		} else {
-			where, args = append(where, "seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)"),
-				append(args, `"`+strings.Join(words, `" "`)+`"`)
+			match := `"` + strings.Join(words, `" "`) + `"`
+			clause, err := sqliteSearch(ctx, db, match)
+			if err != nil {
+				return nil, "", err
+			}
+			where, args = append(where, clause), append(args, match)
 		}
 	}
 	if cursor != "" {
@@ -116,6 +120,31 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 		next = encodeCursor(last.OccurredAt.UnixMicro(), last.ID)
 	}
 	return items, next, nil
+}
+
+// commonMatches is how many matches make a search term common: SQLite
+// then finds the newest entries by walking the log newest first and
+// keeping those that match, rather than by reading every match and sorting.
+const commonMatches = 2000
+
+// sqliteSearch returns the condition that keeps the entries matching a
+// full-text query. SQLite's planner does not know how many entries match,
+// and starts from the matches: right for a rare term, but for one in every
+// few entries it reads and sorts tens of thousands of rows for a page. The
+// matches are counted first, up to commonMatches (a read of the index
+// alone); for a common term the unary + keeps the planner from starting
+// from them, and the page comes from the newest entries.
+func sqliteSearch(ctx context.Context, db *projection.DB, match string) (string, error) {
+	var n int
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM event_log_fts WHERE description MATCH ? LIMIT ?)`,
+		match, commonMatches).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("event log: search: %w", err)
+	}
+	if n >= commonMatches {
+		return "+seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)", nil
+	}
+	return "seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)", nil
 }
 
 // Get returns one entry by id, or ErrNotFound.
