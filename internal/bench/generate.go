@@ -34,8 +34,9 @@ var generateStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // generateEvents appends n events to cfg's store through the event store
 // and the service's codec, as the service would write them, then marks the
-// outbox sent: a store that has served for a while has published
-// everything, so neither the rebuilds nor a restart should publish it.
+// outbox sent and prunes it: a store that has served for a while has
+// published everything, so neither the rebuilds nor a restart should
+// publish it.
 func (r *runner) generateEvents(ctx context.Context, cfg config.Config, n int) error {
 	store, err := openEventStore(ctx, cfg)
 	if err != nil {
@@ -97,7 +98,14 @@ func (r *runner) generateEvents(ctx context.Context, cfg config.Config, n int) e
 	}
 	for {
 		pending, err := store.PendingOutbox(ctx, 5000)
-		if err != nil || len(pending) == 0 {
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			// A relay prunes rows once they are older than what it keeps
+			// for recovery: without them, a start finds nothing it might
+			// have to publish again.
+			_, err := store.PruneOutbox(ctx, time.Now().Add(time.Second))
 			return err
 		}
 		ids := make([]int64, len(pending))
