@@ -87,16 +87,11 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 		if len(words) == 0 {
 			return nil, "", domain.Invalid("q", "has no words to search for")
 		}
-		if db.Dialect == projection.Postgres {
-			where, args = append(where, searchVector+" @@ plainto_tsquery('simple', ?)"), append(args, strings.Join(words, " "))
-		} else {
-			match := `"` + strings.Join(words, `" "`) + `"`
-			clause, err := sqliteSearch(ctx, db, match)
-			if err != nil {
-				return nil, "", err
-			}
-			where, args = append(where, clause), append(args, match)
+		clause, match, err := search(ctx, db, words)
+		if err != nil {
+			return nil, "", err
 		}
+		where, args = append(where, clause), append(args, match)
 	}
 	if cursor != "" {
 		at, id, err := decodeCursor(cursor)
@@ -122,29 +117,36 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 	return items, next, nil
 }
 
-// commonMatches is how many matches make a search term common: SQLite
-// then finds the newest entries by walking the log newest first and
-// keeping those that match, rather than by reading every match and sorting.
+// commonMatches is how many matches make a search term common on SQLite:
+// the newest entries that match are then found by walking the log newest
+// first and keeping those that match, rather than by reading every match
+// and sorting.
 const commonMatches = 2000
 
-// sqliteSearch returns the condition that keeps the entries matching a
-// full-text query. SQLite's planner does not know how many entries match,
+// search returns the condition that keeps the entries holding words, and
+// its argument. On Postgres the planner weighs the index against the
+// order of the log itself. SQLite's does not know how many entries match,
 // and starts from the matches: right for a rare term, but for one in every
-// few entries it reads and sorts tens of thousands of rows for a page. The
-// matches are counted first, up to commonMatches (a read of the index
-// alone); for a common term the unary + keeps the planner from starting
-// from them, and the page comes from the newest entries.
-func sqliteSearch(ctx context.Context, db *projection.DB, match string) (string, error) {
+// few entries it reads and sorts tens of thousands of rows for one page.
+// There the matches are counted first, up to commonMatches (a read of the
+// full-text index alone); for a common term the unary + keeps the planner
+// from starting from them, and the page comes from the newest entries.
+func search(ctx context.Context, db *projection.DB, words []string) (clause string, match string, err error) {
+	if db.Dialect == projection.Postgres {
+		return searchVector + " @@ plainto_tsquery('simple', ?)", strings.Join(words, " "), nil
+	}
+	cond := "seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)"
+	match = `"` + strings.Join(words, `" "`) + `"`
 	var n int
-	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM event_log_fts WHERE description MATCH ? LIMIT ?)`,
+	err = db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM event_log_fts WHERE description MATCH ? LIMIT ?)`,
 		match, commonMatches).Scan(&n)
 	if err != nil {
-		return "", fmt.Errorf("event log: search: %w", err)
+		return "", "", fmt.Errorf("event log: search: %w", err)
 	}
 	if n >= commonMatches {
-		return "+seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)", nil
+		return "+" + cond, match, nil
 	}
-	return "seq IN (SELECT seq FROM event_log_fts WHERE description MATCH ?)", nil
+	return cond, match, nil
 }
 
 // Get returns one entry by id, or ErrNotFound.
