@@ -49,3 +49,65 @@ func TestCommitWakesOtherProcess(t *testing.T) {
 		}
 	}
 }
+
+// A store's own commit wakes its subscribers once, directly: the NOTIFY it
+// sends for other processes comes back to its own listener, which must not
+// wake them a second time.
+func TestOwnCommitWakesOnce(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	schema := storetest.NewSchema(t, url)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	appendOne := func(s *postgres.Store) {
+		if _, err := s.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
+			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: "Opened", Data: []byte(`{}`)}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, other := open(), open()
+	sig, cancel := s.Subscribe()
+	defer cancel()
+	// Once a commit of the other store wakes s, s is listening.
+	deadline := time.After(15 * time.Second)
+listening:
+	for {
+		appendOne(other)
+		select {
+		case <-sig:
+			break listening
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the store never heard the other one")
+		}
+	}
+	// Let what the other store's commits still send arrive.
+	for quiet := false; !quiet; {
+		select {
+		case <-sig:
+		case <-time.After(300 * time.Millisecond):
+			quiet = true
+		case <-deadline:
+			t.Fatal("the wake-ups never stopped")
+		}
+	}
+	appendOne(s)
+	select {
+	case <-sig:
+	default:
+		t.Fatal("the commit did not wake the store's own subscriber")
+	}
+	select {
+	case <-sig:
+		t.Fatal("the store's own NOTIFY woke its subscriber a second time")
+	case <-time.After(500 * time.Millisecond):
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -57,9 +58,12 @@ type Store struct {
 	cfg     Config
 	pool    *pgxpool.Pool
 	channel string
-	wake    chan struct{} // asks the notifier to tell other processes
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// instance is the payload of this store's notifications, by which
+	// its listener knows its own: their subscribers were woken directly.
+	instance string
+	wake     chan struct{} // asks the notifier to tell other processes
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 	eventstore.Notifier
 }
 
@@ -103,7 +107,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	s := &Store{cfg: cfg, pool: pool, channel: "bluepoint_events_" + cfg.Schema, wake: make(chan struct{}, 1), cancel: cancel}
+	s := &Store{cfg: cfg, pool: pool, channel: "bluepoint_events_" + cfg.Schema, instance: uuid.NewString(),
+		wake: make(chan struct{}, 1), cancel: cancel}
 	s.wg.Add(2)
 	go s.listen(bg)
 	go s.notifyLoop(bg)
@@ -198,10 +203,13 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 	defer conn.Exec(context.Background(), `UNLISTEN *`) //nolint:errcheck // best effort before the conn returns to the pool
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		s.Broadcast()
+		if n.Payload != s.instance {
+			s.Broadcast()
+		}
 	}
 }
 
@@ -220,7 +228,7 @@ func (s *Store) notifyLoop(ctx context.Context) {
 		// NOTIFY assigns a transaction id, so its commit would wait for a WAL
 		// flush of its own: a second fsync per append. A wake-up need not be
 		// durable, so this one transaction commits asynchronously.
-		_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, s.channel)
+		_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, s.channel, s.instance)
 	}
 }
 
