@@ -67,6 +67,7 @@ func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger, 
 		logger.Warn("created an encounter signing key; every process of this deployment must share it", "dir", cfg.SecretsDir)
 	}
 	sc := service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger}
+	sc.Pipeline.StateCacheSize = cfg.StateCacheSize
 	for _, o := range opts {
 		o(&sc)
 	}

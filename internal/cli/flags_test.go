@@ -70,6 +70,7 @@ var everyField = config.Config{
 	SinksFile:         "/etc/bluepoint.yaml",
 	StreamMaxAge:      720 * time.Hour,
 	ReadDatabaseURL:   "postgres://u@read:5432/bp",
+	StateCacheSize:    500,
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -79,7 +80,8 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--database-url", "postgres://u@db:5432/bp", "--database-schema", "bp_test",
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
 		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
-		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h", "--read-database-url", "postgres://u@read:5432/bp")
+		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h", "--read-database-url", "postgres://u@read:5432/bp",
+		"--state-cache-size", "500")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +107,28 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_CONFIG", "/etc/bluepoint.yaml")
 	t.Setenv("BLUEPOINT_STREAM_MAX_AGE", "720h")
 	t.Setenv("BLUEPOINT_READ_DATABASE_URL", "postgres://u@read:5432/bp")
+	t.Setenv("BLUEPOINT_STATE_CACHE_SIZE", "500")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != everyField {
 		t.Fatalf("environment gave %+v, want %+v", got, everyField)
+	}
+}
+
+// The state cache is on by default; 0 turns it off (the pipeline's own
+// zero would mean its default).
+func TestStateCacheSize(t *testing.T) {
+	clearEnv(t)
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{nil, config.DefaultStateCacheSize}, {[]string{"--state-cache-size", "0"}, -1}, {[]string{"--state-cache-size", "20"}, 20}} {
+		got, err := parseServe(t, c.args...)
+		if err != nil || got.StateCacheSize != c.want {
+			t.Errorf("%v: state cache size %d (%v), want %d", c.args, got.StateCacheSize, err, c.want)
+		}
 	}
 }
 

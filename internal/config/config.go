@@ -24,6 +24,9 @@ const (
 	DefaultSQLiteSynchronous = "FULL"
 	DefaultLogLevel          = "info"
 	DefaultShutdownTimeout   = 10 * time.Second
+	// DefaultStateCacheSize is how many aggregate states the command
+	// pipeline keeps: at about a kilobyte each, some ten megabytes.
+	DefaultStateCacheSize = 10_000
 )
 
 // SQLiteSynchronousModes returns the accepted values of SQLiteSynchronous.
@@ -108,6 +111,11 @@ type Config struct {
 	// automations. Empty: none. Default: "".
 	SinksFile string
 
+	// StateCacheSize is how many aggregate states the command pipeline keeps
+	// in memory, so that a command reads only the events appended to its
+	// streams since; negative keeps none. Default: 10,000.
+	StateCacheSize int
+
 	// MasterKey, base64 of 32 bytes, wraps every account's data key and keys
 	// the email blind index. Empty reads (or first creates) SecretsDir/master.key.
 	// Every process of one deployment must use the same key. Default: "".
@@ -118,6 +126,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.StateCacheSize == 0 {
+		c.StateCacheSize = DefaultStateCacheSize
 	}
 	if c.Listen == "" {
 		c.Listen = DefaultListen

@@ -22,6 +22,7 @@ func TestWithDefaults(t *testing.T) {
 		LogLevel:          "info",
 		ShutdownTimeout:   10 * time.Second,
 		SecretsDir:        filepath.Join("./data", "secrets"),
+		StateCacheSize:    10_000,
 	}
 	if got != want {
 		t.Fatalf("WithDefaults() = %+v, want %+v", got, want)
@@ -48,6 +49,7 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		SinksFile:         "b.yaml",
 		StreamMaxAge:      time.Hour,
 		ReadDatabaseURL:   "postgres://r/db",
+		StateCacheSize:    -1,
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)
