@@ -13,22 +13,28 @@ import (
 	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
-// Two processes on one database: a commit through one wakes the other's
-// subscribers through LISTEN/NOTIFY.
-func TestCommitWakesOtherProcess(t *testing.T) {
-	t.Parallel()
+// twoProcesses opens two stores on one fresh schema, as two processes of
+// one deployment would.
+func twoProcesses(t *testing.T) (*postgres.Store, *postgres.Store) {
 	url := testenv.Postgres(t)
-	ctx := context.Background()
 	schema := storetest.NewSchema(t, url)
 	open := func() *postgres.Store {
-		s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
+		s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	writer, other := open(), open()
+	return open(), open()
+}
+
+// Two processes on one database: a commit through one wakes the other's
+// subscribers through LISTEN/NOTIFY.
+func TestCommitWakesOtherProcess(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	writer, other := twoProcesses(t)
 	sig, cancel := other.Subscribe()
 	defer cancel()
 	// The listener connects in the background: append until the other store
@@ -55,17 +61,7 @@ func TestCommitWakesOtherProcess(t *testing.T) {
 // wake them a second time.
 func TestOwnCommitWakesOnce(t *testing.T) {
 	t.Parallel()
-	url := testenv.Postgres(t)
 	ctx := context.Background()
-	schema := storetest.NewSchema(t, url)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
 	appendOne := func(s *postgres.Store) {
 		if _, err := s.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
 			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
@@ -73,7 +69,7 @@ func TestOwnCommitWakesOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, other := open(), open()
+	s, other := twoProcesses(t)
 	sig, cancel := s.Subscribe()
 	defer cancel()
 	// Once a commit of the other store wakes s, s is listening.
