@@ -49,11 +49,14 @@ type Store interface {
 	// SentOutbox) until PruneOutbox removes them.
 	MarkSent(ctx context.Context, ids []int64) error
 
-	// SentOutbox returns up to limit entries marked sent at or after since
-	// whose ids are below before (0: no bound), newest first: what a stream
-	// engine that lost its last messages may need again, read back from the
-	// most recent until each stream's last message is found.
-	SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]OutboxEntry, error)
+	// SentOutbox returns up to limit entries marked sent at or after since,
+	// the last published first: by the time they were marked sent, then by
+	// id (the relay publishes a round in id order, and marks it sent before
+	// the next; across rounds, ids are not publish order where appends
+	// commit concurrently). before, when set, is the last entry of the
+	// previous page. It is what a stream engine that lost its last messages
+	// may need again, read back until each stream's last message is found.
+	SentOutbox(ctx context.Context, since time.Time, before *OutboxEntry, limit int) ([]OutboxEntry, error)
 
 	// PruneOutbox deletes entries sent before before, and reports how many.
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
@@ -158,6 +161,8 @@ type IdempotencyRecord struct {
 type OutboxEntry struct {
 	ID    int64
 	Event Event
+	// SentAt is when the entry was marked sent (SentOutbox only).
+	SentAt time.Time
 }
 
 // Lease is held singleton work. Lost is closed when the store can no longer

@@ -317,12 +317,13 @@ func (r *Relay) publish(ctx context.Context, pending []eventstore.OutboxEntry) (
 const recoverPage = 1000
 
 // Recover publishes again the recently sent rows each stream lacks: those
-// after the stream's last message. It reads the sent rows back from the
-// newest, a page at a time, until it has met every stream's last message
-// (or read RecoverLimit rows), and publishes what each stream lacks in
-// outbox order. A stream whose last message it never meets (an empty
-// stream, or one whose last message is older than the rows kept) gets all
-// the rows read; the duplicate window drops any it already holds.
+// published after the stream's last message. It reads the sent rows back
+// from the last published, a page at a time, until it has met every
+// stream's last message or read them all (at most RecoverLimit), and
+// publishes what each stream lacks in the order it was first published. A
+// stream whose last message it never meets (an empty stream, or one whose
+// last message is older than the rows kept) gets all of its rows read; the
+// duplicate window drops any it already holds.
 func (r *Relay) Recover(ctx context.Context) error {
 	streams := r.pub.Streams()
 	last := make(map[string]uuid.UUID, len(streams))
@@ -338,8 +339,9 @@ func (r *Relay) Recover(ctx context.Context) error {
 	since := time.Now().Add(-r.cfg.Retain)
 	lacking := map[string][]eventstore.OutboxEntry{} // newest first
 	met := map[string]bool{}
-	var before int64
-	for read := 0; len(met) < len(streams) && read < r.cfg.RecoverLimit; {
+	var before *eventstore.OutboxEntry
+	read := 0
+	for len(met) < len(streams) && read < r.cfg.RecoverLimit {
 		page, err := r.store.SentOutbox(ctx, since, before, min(recoverPage, r.cfg.RecoverLimit-read))
 		if err != nil {
 			return fmt.Errorf("read sent outbox: %w", err)
@@ -348,7 +350,7 @@ func (r *Relay) Recover(ctx context.Context) error {
 			break
 		}
 		read += len(page)
-		before = page[len(page)-1].ID
+		before = &page[len(page)-1]
 		for _, e := range page {
 			stream, _ := r.pub.StreamOf(e.Event)
 			switch id, ok := last[stream]; {
@@ -361,6 +363,10 @@ func (r *Relay) Recover(ctx context.Context) error {
 		}
 	}
 	for _, stream := range streams {
+		if _, known := last[stream]; known && !met[stream] && read >= r.cfg.RecoverLimit {
+			r.cfg.Logger.Warn("outbox relay: the stream's last message is older than the rows read back; "+
+				"events between them are not published again", "stream", stream, "rows_read_limit", r.cfg.RecoverLimit)
+		}
 		mine := lacking[stream]
 		if len(mine) == 0 {
 			continue

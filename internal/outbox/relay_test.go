@@ -355,8 +355,8 @@ func TestRecoverRepublishesWhatTheStreamLost(t *testing.T) {
 }
 
 // A stream engine that lost only its last messages gets those, read back
-// from the newest sent rows: the rows before its last message are never
-// read, however many are kept.
+// from the newest sent rows, even when fewer rows are read back than are
+// kept.
 func TestRecoverRepublishesOnlyTheLostTail(t *testing.T) {
 	s := storetest.OpenSQLite(t, storetest.Options{})
 	first := embedded(t, t.TempDir())

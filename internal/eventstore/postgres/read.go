@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -114,20 +113,34 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 }
 
 // SentOutbox implements eventstore.Store.
-func (s *Store) SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]eventstore.OutboxEntry, error) {
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, before *eventstore.OutboxEntry, limit int) ([]eventstore.OutboxEntry, error) {
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
-	if before <= 0 {
-		before = math.MaxInt64
+	cond, args := ``, []any{since, limit}
+	if before != nil {
+		cond, args = ` AND (o.sent_at, o.id) < ($3, $4)`, append(args, before.SentAt, before.ID)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
+	rows, err := s.pool.Query(ctx, `SELECT o.id, o.sent_at, `+eventColumns+`
 		FROM outbox o JOIN events e ON e.global_position = o.global_position
-		WHERE o.id < $1 AND o.sent_at IS NOT NULL AND o.sent_at >= $2 ORDER BY o.id DESC LIMIT $3`, before, since, limit)
+		WHERE o.sent_at IS NOT NULL AND o.sent_at >= $1`+cond+`
+		ORDER BY o.sent_at DESC, o.id DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read sent outbox: %w", err)
 	}
-	return collectOutbox(rows)
+	defer rows.Close()
+	var out []eventstore.OutboxEntry
+	for rows.Next() {
+		var o eventstore.OutboxEntry
+		if err := scanEvent(rows, &o.Event, &o.ID, &o.SentAt); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read sent outbox: %w", err)
+	}
+	return out, nil
 }
 
 func collectOutbox(rows pgx.Rows) ([]eventstore.OutboxEntry, error) {

@@ -99,23 +99,42 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 	return scanOutbox(rows)
 }
 
-// SentOutbox implements eventstore.Store.
-func (s *Store) SentOutbox(ctx context.Context, since time.Time, before int64, limit int) ([]eventstore.OutboxEntry, error) {
+// SentOutbox implements eventstore.Store. The index on sent_at holds the
+// id (the rowid) after it: the order asked for.
+func (s *Store) SentOutbox(ctx context.Context, since time.Time, before *eventstore.OutboxEntry, limit int) ([]eventstore.OutboxEntry, error) {
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
-	if before <= 0 {
-		before = math.MaxInt64
+	at, id := int64(math.MaxInt64), int64(math.MaxInt64)
+	if before != nil {
+		at, id = micros(before.SentAt), before.ID
 	}
 	rows, err := s.readDB.QueryContext(ctx,
-		`SELECT o.id, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version,
+		`SELECT o.id, o.sent_at, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version,
 		        e.data, e.metadata, e.recorded_at
 		 FROM outbox o JOIN events e ON e.global_position = o.global_position
-		 WHERE o.id < ? AND o.sent_at IS NOT NULL AND o.sent_at >= ? ORDER BY o.id DESC LIMIT ?`, before, micros(since), limit)
+		 WHERE o.sent_at IS NOT NULL AND o.sent_at >= ? AND (o.sent_at, o.id) < (?, ?)
+		 ORDER BY o.sent_at DESC, o.id DESC LIMIT ?`, micros(since), at, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read sent outbox: %w", err)
 	}
-	return scanOutbox(rows)
+	defer rows.Close()
+	var out []eventstore.OutboxEntry
+	for rows.Next() {
+		var (
+			o    eventstore.OutboxEntry
+			sent int64
+		)
+		if err := scanEvent(rows, &o.Event, &o.ID, &sent); err != nil {
+			return nil, err
+		}
+		o.SentAt = fromMicros(sent)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read sent outbox: %w", err)
+	}
+	return out, nil
 }
 
 func scanOutbox(rows *sql.Rows) ([]eventstore.OutboxEntry, error) {

@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 		{"StreamOrderInGlobalLog", testStreamOrderInGlobalLog},
 		{"Idempotency", testIdempotency},
 		{"Outbox", testOutbox},
+		{"SentOutboxInPublishOrder", testSentOutboxOrder},
 		{"TraceSteps", testTraceSteps},
 		{"LargePayload", testLargePayload},
 		{"Unicode", testUnicode},

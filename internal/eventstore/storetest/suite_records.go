@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,19 +75,18 @@ func testOutbox(t *testing.T, h Harness) {
 	if len(limited) != 1 {
 		t.Fatalf("limit 0 should mean the default batch, got %d rows", len(limited))
 	}
-	// Sent rows stay readable, newest first, until pruned; a page ends
-	// below an id.
-	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 0, 100)
+	// Sent rows stay readable until pruned, the last marked sent first.
+	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), nil, 100)
 	if err != nil || len(sent) != 2 || sent[0].Event.ID != want[1].ID || sent[1].Event.ID != want[0].ID {
 		t.Fatalf("sent outbox %+v, %v", sent, err)
 	}
-	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), 0, 1); err != nil || len(page) != 1 || page[0].Event.ID != want[1].ID {
+	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), nil, 1); err != nil || len(page) != 1 || page[0].Event.ID != want[1].ID {
 		t.Fatalf("first page of the sent outbox %+v, %v", page, err)
 	}
-	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), sent[0].ID, 100); err != nil || len(page) != 1 || page[0].Event.ID != want[0].ID {
-		t.Fatalf("sent outbox below %d: %+v, %v", sent[0].ID, page, err)
+	if page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), &sent[0], 100); err != nil || len(page) != 1 || page[0].Event.ID != want[0].ID {
+		t.Fatalf("sent outbox after %d: %+v, %v", sent[0].ID, page, err)
 	}
-	if later, _ := s.SentOutbox(ctxT(t), time.Now().Add(time.Minute), 0, 100); len(later) != 0 {
+	if later, _ := s.SentOutbox(ctxT(t), time.Now().Add(time.Minute), nil, 100); len(later) != 0 {
 		t.Fatalf("rows sent before since were returned: %d", len(later))
 	}
 	if err := s.MarkSent(ctxT(t), []int64{pending[0].ID}); err != nil {
@@ -100,6 +100,40 @@ func testOutbox(t *testing.T, h Harness) {
 	}
 	if rest, _ := s.PendingOutbox(ctxT(t), 100); len(rest) != 1 {
 		t.Fatalf("prune removed unsent rows: %d left", len(rest))
+	}
+}
+
+// Sent rows read back in the order they were marked sent, which is the
+// order the relay published them, not in id order: appends that commit
+// concurrently take ids in one order and commit in another.
+func testSentOutboxOrder(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	var ids []int64
+	for i := range 3 {
+		appendOne(t, s, newStream("account"), eventstore.NoStream, ev("A", i))
+	}
+	pending, err := s.PendingOutbox(ctxT(t), 100)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("outbox %d rows, %v", len(pending), err)
+	}
+	for _, i := range []int{2, 0, 1} {
+		if err := s.MarkSent(ctxT(t), []int64{pending[i].ID}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // distinct times of marking
+	}
+	for before := (*eventstore.OutboxEntry)(nil); ; {
+		page, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), before, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		ids, before = append(ids, page[0].ID), &page[0]
+	}
+	if want := []int64{pending[1].ID, pending[0].ID, pending[2].ID}; !slices.Equal(ids, want) {
+		t.Fatalf("sent rows read back as %v, want the last marked first: %v", ids, want)
 	}
 }
 
