@@ -69,7 +69,7 @@ func (r *Runner) createGeneration(ctx context.Context, tx *sql.Tx, p Projection,
 		if err != nil {
 			return nil, err
 		}
-		if deferIndexes && isIndex(q) {
+		if deferIndexes && strings.HasPrefix(strings.TrimSpace(q), "CREATE INDEX ") {
 			deferred = append(deferred, q)
 			continue
 		}
@@ -129,12 +129,4 @@ func (r *Runner) current(ctx context.Context, tx *sql.Tx, p Projection, forSwap 
 		return 0, "", nil
 	}
 	return gen, hash, err
-}
-
-// isIndex reports whether a statement creates an index, which a rebuild
-// builds once the rows are in: one sort is cheaper than keeping the index
-// in order row by row.
-func isIndex(stmt string) bool {
-	stmt = strings.TrimSpace(stmt)
-	return strings.HasPrefix(stmt, "CREATE INDEX ") || strings.HasPrefix(stmt, "CREATE UNIQUE INDEX ")
 }

@@ -112,8 +112,9 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events 
 }
 
 // indexBuilders is how many of a new generation's indexes Postgres builds
-// at once, each on its own connection: an index build is one backend's
-// work, so two keep both cores of a small server busy.
+// at once, each on its own connection: a GIN index, and a B-tree too small
+// for parallel workers, is one backend's work, and two at once keep both
+// cores of a small server busy.
 const indexBuilders = 2
 
 // buildIndexes builds a new generation's deferred indexes. The generation
