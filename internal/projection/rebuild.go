@@ -40,6 +40,62 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress func(events 
 	if !ok {
 		return fmt.Errorf("projection %q is not defined (projections: %v)", name, r.Names())
 	}
+	unlock, err := r.rebuildLock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return r.rebuild(ctx, p, progress)
+}
+
+// rebuildStale rebuilds p unless, by the time no other process is
+// rebuilding it, its tables already have its current schema: every process
+// of a deployment finds a changed schema when it starts, and one rebuild
+// is enough.
+func (r *Runner) rebuildStale(ctx context.Context, p Projection) error {
+	unlock, err := r.rebuildLock(ctx, p.Name())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var hash string
+	if err := r.db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		_, hash, err = r.current(ctx, tx, p, false)
+		return err
+	}); err != nil {
+		return err
+	}
+	if hash == schemaHash(p, r.db.Dialect) {
+		return nil
+	}
+	return r.rebuild(ctx, p, nil)
+}
+
+// rebuildLock keeps other processes from rebuilding the projection name at
+// the same time, which would drop each other's new tables: on Postgres a
+// session advisory lock, held on a connection of its own until unlock. On
+// SQLite one process owns the files.
+func (r *Runner) rebuildLock(ctx context.Context, name string) (unlock func(), err error) {
+	if r.db.Dialect != Postgres {
+		return func() {}, nil
+	}
+	conn, err := r.db.Write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projection %s: rebuild lock: %w", name, err)
+	}
+	key := "bluepoint projection rebuild " + name
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext($1))`, key); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("projection %s: rebuild lock: %w", name, err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, key)
+		conn.Close()
+	}, nil
+}
+
+func (r *Runner) rebuild(ctx context.Context, p Projection, progress func(events int)) error {
+	name := p.Name()
 	var old int
 	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error

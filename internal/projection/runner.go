@@ -111,7 +111,7 @@ func (r *Runner) Start(ctx context.Context) error {
 			go func() {
 				defer r.wg.Done()
 				r.logger.Info("projection schema changed: rebuilding", "projection", p.Name(), "generation", gen)
-				if err := r.Rebuild(ctx, p.Name(), nil); err != nil && ctx.Err() == nil {
+				if err := r.rebuildStale(ctx, p); err != nil && ctx.Err() == nil {
 					r.logger.Error("projection rebuild failed", "projection", p.Name(), "err", err)
 				}
 			}()

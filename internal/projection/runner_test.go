@@ -3,8 +3,10 @@ package projection_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,3 +275,77 @@ func holdOpenTransaction(t *testing.T, db *projection.DB, d time.Duration) {
 	}()
 	t.Cleanup(func() { <-done })
 }
+
+// A changed schema is rebuilt once when every process of a deployment
+// starts on it at the same time (on Postgres; SQLite has one process).
+func TestChangedSchemaRebuildsOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, w *world) {
+		if err := w.runner.Start(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		w.appendN(t, "Opened", 30)
+		w.waitFor(t, "Opened", 30)
+		if err := w.runner.Stop(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.db.Write.ExecContext(ctxT(t), `UPDATE projections SET schema_hash = 'changed' WHERE name = 'counts'`); err != nil {
+			t.Fatal(err)
+		}
+		processes := 1
+		if w.db.Dialect == projection.Postgres {
+			processes = 3
+		}
+		// A rebuild that fails (one process dropping another's new tables)
+		// is only logged: the test counts the errors.
+		errs := &errorCount{}
+		logger := slog.New(errs)
+		var runners []*projection.Runner
+		for range processes {
+			r, err := projection.New(ctxT(t), projection.Config{DB: w.db, Store: w.store, Broker: w.broker, Logger: logger,
+				Projections: []projection.Projection{counts{}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runners = append(runners, r)
+		}
+		for _, r := range runners {
+			if err := r.Start(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			defer r.Stop(context.Background())
+		}
+		deadline := time.Now().Add(time.Minute)
+		for stable := 0; stable < 10; {
+			st, err := runners[0].Status(ctxT(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch gen := st[0].Generation; {
+			case gen > 2:
+				t.Fatalf("generation %d: the changed schema was rebuilt more than once", gen)
+			case gen == 2:
+				stable++ // and stays so while the others get the lock
+			case time.Now().After(deadline):
+				t.Fatalf("still generation %d", gen)
+			}
+			time.Sleep(100 * time.Millisecond) // polling with a deadline
+		}
+		w.waitFor(t, "Opened", 30)
+		if n := errs.n.Load(); n > 0 {
+			t.Fatalf("%d errors logged while the processes rebuilt", n)
+		}
+	})
+}
+
+// errorCount is a slog handler that counts the records of level error.
+type errorCount struct{ n atomic.Int64 }
+
+func (h *errorCount) Enabled(context.Context, slog.Level) bool { return true }
+func (h *errorCount) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *errorCount) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *errorCount) WithGroup(string) slog.Handler      { return h }
