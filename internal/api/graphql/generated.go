@@ -151,7 +151,7 @@ type ComplexityRoot struct {
 		RecordInteraction func(childComplexity int, token string, idempotencyKey *string) int
 		Redeem            func(childComplexity int, merchantID string, sku string, quantity int64, expectedPrice *int64, idempotencyKey *string) int
 		Reprice           func(childComplexity int, merchantID string, sku string, pricePoints int64, idempotencyKey *string) int
-		RequestEncounter  func(childComplexity int) int
+		RequestEncounter  func(childComplexity int, idempotencyKey *string) int
 		Restock           func(childComplexity int, merchantID string, sku string, quantity int64, idempotencyKey *string) int
 		UpdateProfile     func(childComplexity int, id string, input UpdateProfileInput, idempotencyKey *string) int
 		VerifyAccount     func(childComplexity int, id string, idempotencyKey *string) int
@@ -345,7 +345,7 @@ type MutationResolver interface {
 	CloseAccount(ctx context.Context, id string, reason *string, idempotencyKey *string) (*AccountRef, error)
 	UpdateProfile(ctx context.Context, id string, input UpdateProfileInput, idempotencyKey *string) (*AccountRef, error)
 	EraseAccount(ctx context.Context, id string, idempotencyKey *string) (*AccountRef, error)
-	RequestEncounter(ctx context.Context) (*EncounterToken, error)
+	RequestEncounter(ctx context.Context, idempotencyKey *string) (*EncounterToken, error)
 	RecordInteraction(ctx context.Context, token string, idempotencyKey *string) (*Interaction, error)
 	Donate(ctx context.Context, to string, points int64, note *string, idempotencyKey *string) (*TransferResult, error)
 	Give(ctx context.Context, to string, points int64, idempotencyKey *string) (*TransferResult, error)
@@ -973,7 +973,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Mutation.RequestEncounter(childComplexity), true
+		args, err := ec.field_Mutation_requestEncounter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEncounter(childComplexity, args["idempotencyKey"].(*string)), true
 	case "Mutation.restock":
 		if e.ComplexityRoot.Mutation.Restock == nil {
 			break
@@ -2883,6 +2888,20 @@ func (ec *executionContext) field_Mutation_reprice_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["idempotencyKey"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestEncounter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
 	return args, nil
 }
 
@@ -5354,7 +5373,8 @@ func (ec *executionContext) _Mutation_requestEncounter(ctx context.Context, fiel
 			return ec.fieldContext_Mutation_requestEncounter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().RequestEncounter(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEncounter(ctx, fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *EncounterToken) graphql.Marshaler {
@@ -5364,7 +5384,7 @@ func (ec *executionContext) _Mutation_requestEncounter(ctx context.Context, fiel
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_requestEncounter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_requestEncounter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -5373,6 +5393,17 @@ func (ec *executionContext) fieldContext_Mutation_requestEncounter(_ context.Con
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EncounterToken(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEncounter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }

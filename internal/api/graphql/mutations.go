@@ -52,8 +52,8 @@ func (r *mutationResolver) EraseAccount(ctx context.Context, id string, key *str
 	return accountRef(result[service.AccountRef](r.s.deps.Service.EraseAccount(ctx, call(ctx, key), id)))
 }
 
-func (r *mutationResolver) RequestEncounter(ctx context.Context) (*EncounterToken, error) {
-	tok, err := r.s.deps.Service.RequestEncounter(ctx, call(ctx, nil))
+func (r *mutationResolver) RequestEncounter(ctx context.Context, key *string) (*EncounterToken, error) {
+	tok, err := r.s.deps.Service.RequestEncounter(ctx, call(ctx, key))
 	if err != nil {
 		return nil, err
 	}

@@ -345,3 +345,24 @@ func erase(t *testing.T, e *env, p people) {
 		t.Fatalf("erased account %+v", civ)
 	}
 }
+
+// A retried requestEncounter with the same key gets the token it got the
+// first time; without a key every request issues a new one.
+func TestEncounterRetryGetsTheSameToken(t *testing.T) {
+	e := newEnv(t)
+	e.signUp(t, "civ", "CIVILIAN", "Cara Civilian", nil)
+	request := func(vars map[string]any) string {
+		return gql[struct{ RequestEncounter EncounterToken }](t, e, "civ",
+			`mutation($k: String) { requestEncounter(idempotencyKey: $k) { token } }`, vars).RequestEncounter.Token
+	}
+	first, again := request(map[string]any{"k": "enc-1"}), request(map[string]any{"k": "enc-1"})
+	if first == "" || again != first {
+		t.Fatalf("a retry with the same key got %q, the first request %q", again, first)
+	}
+	if other := request(map[string]any{"k": "enc-2"}); other == first {
+		t.Fatal("another key got the same token")
+	}
+	if a, b := request(nil), request(nil); a == b {
+		t.Fatal("two requests without a key got the same token")
+	}
+}
