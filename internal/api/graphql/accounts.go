@@ -58,15 +58,19 @@ func (s *server) officersMet(ctx context.Context, civilianID string, first *int6
 	return out, nil
 }
 
-func (s *server) donationsTo(ctx context.Context, recipientID string) (*Donations, error) {
+func (s *server) donationsTo(ctx context.Context, recipientID string, first *int64, after *string) (*Donations, error) {
 	if err := selfOrStaff(ctx, recipientID); err != nil {
 		return nil, err
 	}
-	d, err := users.DonationsTo(ctx, s.deps.ReadDB, recipientID)
+	n, err := pageSize(first, users.MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
-	out := &Donations{Items: transactionsOf(d.Items), Total: d.Total, Count: int64(d.Count)}
+	d, next, err := users.DonationsPage(ctx, s.deps.ReadDB, recipientID, n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	out := &Donations{Items: transactionsOf(d.Items), Total: d.Total, Count: int64(d.Count), NextCursor: opt(next)}
 	s.prefetchParties(ctx, out.Items, "items")
 	return out, nil
 }
@@ -250,8 +254,8 @@ func (r *accountResolver) OfficersMet(ctx context.Context, a *Account, first *in
 	return r.s.officersMet(ctx, a.ID, first, after)
 }
 
-func (r *accountResolver) DonationsReceived(ctx context.Context, a *Account) (*Donations, error) {
-	return r.s.donationsTo(ctx, a.ID)
+func (r *accountResolver) DonationsReceived(ctx context.Context, a *Account, first *int64, after *string) (*Donations, error) {
+	return r.s.donationsTo(ctx, a.ID, first, after)
 }
 
 func (r *accountResolver) Sales(ctx context.Context, a *Account, first *int64, after *string) (*Sales, error) {
@@ -298,8 +302,8 @@ func (r *queryResolver) OfficersMet(ctx context.Context, civilianID string, firs
 	return r.s.officersMet(ctx, civilianID, first, after)
 }
 
-func (r *queryResolver) DonationsTo(ctx context.Context, recipientID string) (*Donations, error) {
-	return r.s.donationsTo(ctx, recipientID)
+func (r *queryResolver) DonationsTo(ctx context.Context, recipientID string, first *int64, after *string) (*Donations, error) {
+	return r.s.donationsTo(ctx, recipientID, first, after)
 }
 
 func (r *queryResolver) MerchantSales(ctx context.Context, merchantID string, first *int64, after *string) (*Sales, error) {

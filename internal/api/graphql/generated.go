@@ -51,7 +51,7 @@ type ComplexityRoot struct {
 		ClosedAt           func(childComplexity int) int
 		Connections        func(childComplexity int, depth *int64, first *int64, after *string) int
 		Department         func(childComplexity int) int
-		DonationsReceived  func(childComplexity int) int
+		DonationsReceived  func(childComplexity int, first *int64, after *string) int
 		Email              func(childComplexity int) int
 		Erased             func(childComplexity int) int
 		HouseholdSize      func(childComplexity int) int
@@ -102,9 +102,10 @@ type ComplexityRoot struct {
 	}
 
 	Donations struct {
-		Count func(childComplexity int) int
-		Items func(childComplexity int) int
-		Total func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Items      func(childComplexity int) int
+		NextCursor func(childComplexity int) int
+		Total      func(childComplexity int) int
 	}
 
 	EncounterToken struct {
@@ -195,7 +196,7 @@ type ComplexityRoot struct {
 		AccountLifetime   func(childComplexity int) int
 		Connections       func(childComplexity int, accountID string, depth *int64, first *int64, after *string) int
 		CustomerFrequency func(childComplexity int, customerID string, interval Interval) int
-		DonationsTo       func(childComplexity int, recipientID string) int
+		DonationsTo       func(childComplexity int, recipientID string, first *int64, after *string) int
 		Event             func(childComplexity int, id string) int
 		EventTypes        func(childComplexity int, from *time.Time, to *time.Time, limit *int64) int
 		Events            func(childComplexity int, filter *EventFilter, first *int64, after *string) int
@@ -327,7 +328,7 @@ type AccountResolver interface {
 	Connections(ctx context.Context, obj *Account, depth *int64, first *int64, after *string) ([]Connection, error)
 	Rating(ctx context.Context, obj *Account) (*Rating, error)
 	OfficersMet(ctx context.Context, obj *Account, first *int64, after *string) ([]OfficerMet, error)
-	DonationsReceived(ctx context.Context, obj *Account) (*Donations, error)
+	DonationsReceived(ctx context.Context, obj *Account, first *int64, after *string) (*Donations, error)
 	Sales(ctx context.Context, obj *Account, first *int64, after *string) (*Sales, error)
 	Products(ctx context.Context, obj *Account, first *int64, after *string) ([]Product, error)
 }
@@ -368,7 +369,7 @@ type QueryResolver interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	Transactions(ctx context.Context, accountID string, first *int64, after *string) (*TransactionPage, error)
 	OfficersMet(ctx context.Context, civilianID string, first *int64, after *string) ([]OfficerMet, error)
-	DonationsTo(ctx context.Context, recipientID string) (*Donations, error)
+	DonationsTo(ctx context.Context, recipientID string, first *int64, after *string) (*Donations, error)
 	MerchantSales(ctx context.Context, merchantID string, first *int64, after *string) (*Sales, error)
 	Connections(ctx context.Context, accountID string, depth *int64, first *int64, after *string) ([]Connection, error)
 	Products(ctx context.Context, merchantID string, first *int64, after *string) ([]Product, error)
@@ -463,7 +464,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Account.DonationsReceived(childComplexity), true
+		args, err := ec.field_Account_donationsReceived_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.DonationsReceived(childComplexity, args["first"].(*int64), args["after"].(*string)), true
 	case "Account.email":
 		if e.ComplexityRoot.Account.Email == nil {
 			break
@@ -711,6 +717,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Donations.Items(childComplexity), true
+	case "Donations.nextCursor":
+		if e.ComplexityRoot.Donations.NextCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Donations.NextCursor(childComplexity), true
 	case "Donations.total":
 		if e.ComplexityRoot.Donations.Total == nil {
 			break
@@ -1192,7 +1204,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.DonationsTo(childComplexity, args["recipientId"].(string)), true
+		return e.ComplexityRoot.Query.DonationsTo(childComplexity, args["recipientId"].(string), args["first"].(*int64), args["after"].(*string)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -1973,6 +1985,8 @@ func (ec *executionContext) childFields_Donations(ctx context.Context, field gra
 		return ec.fieldContext_Donations_total(ctx, field)
 	case "count":
 		return ec.fieldContext_Donations_count(ctx, field)
+	case "nextCursor":
+		return ec.fieldContext_Donations_nextCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Donations", field.Name)
 }
@@ -2432,6 +2446,28 @@ func (ec *executionContext) field_Account_connections_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Account_donationsReceived_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -3094,6 +3130,22 @@ func (ec *executionContext) field_Query_donationsTo_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["recipientId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -4123,7 +4175,8 @@ func (ec *executionContext) _Account_donationsReceived(ctx context.Context, fiel
 			return ec.fieldContext_Account_donationsReceived(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().DonationsReceived(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Account().DonationsReceived(ctx, obj, fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Donations) graphql.Marshaler {
@@ -4133,7 +4186,7 @@ func (ec *executionContext) _Account_donationsReceived(ctx context.Context, fiel
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Account_donationsReceived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Account_donationsReceived(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Account",
 		Field:      field,
@@ -4142,6 +4195,17 @@ func (ec *executionContext) fieldContext_Account_donationsReceived(_ context.Con
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Donations(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Account_donationsReceived_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4687,6 +4751,29 @@ func (ec *executionContext) _Donations_count(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Donations_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Donations", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Donations_nextCursor(ctx context.Context, field graphql.CollectedField, obj *Donations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Donations_nextCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Donations_nextCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Donations", field, false, false, "String")
 }
 
 func (ec *executionContext) _EncounterToken_token(ctx context.Context, field graphql.CollectedField, obj *EncounterToken) (ret graphql.Marshaler) {
@@ -6523,7 +6610,7 @@ func (ec *executionContext) _Query_donationsTo(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().DonationsTo(ctx, fc.Args["recipientId"].(string))
+			return ec.Resolvers.Query().DonationsTo(ctx, fc.Args["recipientId"].(string), fc.Args["first"].(*int64), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Donations) graphql.Marshaler {
@@ -10673,6 +10760,11 @@ func (ec *executionContext) _Donations(ctx context.Context, sel ast.SelectionSet
 		case "count":
 			out.Values[i] = ec._Donations_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextCursor":
+			out.Values[i] = ec._Donations_nextCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

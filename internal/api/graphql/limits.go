@@ -92,7 +92,7 @@ func complexity() ComplexityRoot {
 	c.Query.Events = func(child int, _ *EventFilter, first *int64, _ *string) int { return page(child, first) }
 	c.Query.EventTypes = func(child int, _, _ *time.Time, limit *int64) int { return page(child, limit) }
 	c.Query.OfficersMet = func(child int, _ string, first *int64, _ *string) int { return page(child, first) }
-	c.Query.DonationsTo = func(child int, _ string) int { return list(child) }
+	c.Query.DonationsTo = func(child int, _ string, first *int64, _ *string) int { return page(child, first) }
 	c.Query.MerchantSales = func(child int, _ string, first *int64, _ *string) int { return page(child, first) }
 	c.Query.Connections = func(child int, _ string, _, first *int64, _ *string) int { return page(child, first) }
 	c.Query.CustomerFrequency = func(child int, _ string, _ Interval) int { return list(child) }
@@ -101,7 +101,7 @@ func complexity() ComplexityRoot {
 	c.Account.Transactions = func(child int, first *int64, _ *string) int { return page(child, first) }
 	c.Account.Products = func(child int, first *int64, _ *string) int { return page(child, first) }
 	c.Account.OfficersMet = func(child int, first *int64, _ *string) int { return page(child, first) }
-	c.Account.DonationsReceived = list
+	c.Account.DonationsReceived = func(child int, first *int64, _ *string) int { return page(child, first) }
 	c.Account.Sales = func(child int, first *int64, _ *string) int { return page(child, first) }
 	c.Account.Connections = func(child int, _, first *int64, _ *string) int { return page(child, first) }
 	return c

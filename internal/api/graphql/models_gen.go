@@ -33,8 +33,12 @@ type Bucket struct {
 
 type Donations struct {
 	Items []Transaction `json:"items"`
-	Total int64         `json:"total"`
-	Count int64         `json:"count"`
+	// Points of every donation, not only this page's.
+	Total int64 `json:"total"`
+	// Every donation, not only this page's.
+	Count int64 `json:"count"`
+	// The after argument of the next page; null on the last page.
+	NextCursor *string `json:"nextCursor,omitempty"`
 }
 
 type EncounterToken struct {

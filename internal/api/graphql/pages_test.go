@@ -134,7 +134,56 @@ func TestPages(t *testing.T) {
 		}
 	}
 
+	// Donations, newest first; every page has the total and count.
+	cha := e.signUp(t, "cha", "CHARITY", "Helping Hands", map[string]any{"registrationNumber": "RC-42"})
+	for _, points := range []int{5, 6, 7} {
+		gql[map[string]any](t, e, "civ", `mutation($to: ID!, $p: Int!) { donate(to: $to, points: $p) { id } }`,
+			map[string]any{"to": cha, "p": points})
+	}
+	e.sync(t)
+	type donation struct {
+		FromID, ToID string
+		Points       int64
+	}
+	wantGiven := []donation{{civ, cha, 7}, {civ, cha, 6}, {civ, cha, 5}}
+	for first := 1; first <= 4; first++ {
+		for _, q := range []string{
+			`query($c: ID!, $n: Int, $a: String) { donationsTo(recipientId: $c, first: $n, after: $a) { total count items { fromId toId points } nextCursor } }`,
+			`query($c: ID!, $n: Int, $a: String) { account(id: $c) { donationsReceived(first: $n, after: $a) { total count items { fromId toId points } nextCursor } } }`,
+		} {
+			given := pages(t, first, func(after *string) ([]donation, *string) {
+				res := gql[struct {
+					DonationsTo struct {
+						Total, Count int64
+						Items        []donation
+						NextCursor   *string
+					}
+					Account struct {
+						DonationsReceived struct {
+							Total, Count int64
+							Items        []donation
+							NextCursor   *string
+						}
+					}
+				}](t, e, "cha", q, map[string]any{"c": cha, "n": first, "a": after})
+				d := res.DonationsTo
+				if d.Count == 0 {
+					d = res.Account.DonationsReceived
+				}
+				if d.Total != 18 || d.Count != 3 {
+					t.Fatalf("a page of donations has the total %d and count %d", d.Total, d.Count)
+				}
+				return d.Items, d.NextCursor
+			})
+			if !slices.Equal(given, wantGiven) {
+				t.Fatalf("%d at a time: donations %+v, want %+v", first, given, wantGiven)
+			}
+		}
+	}
+
 	for _, c := range []struct{ token, query, field string }{
+		{"cha", `query($id: ID!) { donationsTo(recipientId: $id, after: "not a cursor") { total } }`, "cursor"},
+		{"cha", `query($id: ID!) { donationsTo(recipientId: $id, first: 0) { total } }`, "first"},
 		{"civ", `query($id: ID!) { officersMet(civilianId: $id, after: "not a cursor") { officerId } }`, "cursor"},
 		{"civ", `query($id: ID!) { connections(accountId: $id, after: "not a cursor") { accountId } }`, "cursor"},
 		{"mer", `query($id: ID!) { merchantSales(merchantId: $id, after: "not a cursor") { units } }`, "cursor"},
@@ -142,10 +191,7 @@ func TestPages(t *testing.T) {
 		{"civ", `query($id: ID!) { connections(accountId: $id, first: 501) { accountId } }`, "first"},
 		{"mer", `query($id: ID!) { merchantSales(merchantId: $id, first: 501) { units } }`, "first"},
 	} {
-		id := civ
-		if c.token == "mer" {
-			id = mer
-		}
+		id := map[string]string{"civ": civ, "mer": mer, "cha": cha}[c.token]
 		res := refused(t, e, c.token, "invalid", c.query, map[string]any{"id": id})
 		if res.Errors[0].Extensions["field"] != c.field {
 			t.Fatalf("%s: %+v", c.query, res.Errors[0])
