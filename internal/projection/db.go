@@ -35,8 +35,11 @@ func OpenSQLite(path string) (*DB, error) {
 		q := url.Values{}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "busy_timeout(5000)")
-		// Read models are rebuilt from the events, so a lost last commit is
-		// re-applied from the stream: NORMAL is durable enough.
+		// NORMAL loses no commit when the process dies, only when the
+		// machine does; then the last commits of a read model can be lost
+		// after their messages were acknowledged (the embedded stream
+		// engine itself syncs every 2 minutes), and `bluepoint replay`
+		// rebuilds it from the event store, which syncs every commit.
 		q.Add("_pragma", "synchronous(NORMAL)")
 		for _, e := range extra {
 			q.Add("_pragma", e)
