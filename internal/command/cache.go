@@ -1,9 +1,10 @@
 package command
 
 import (
-	"container/list"
 	"reflect"
 	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // stateCache keeps recently folded aggregate states with the stream version
@@ -13,13 +14,11 @@ import (
 // a wrong decision.
 //
 // Entries are evicted least recently used first, so memory stays bounded by
-// the number of entries whatever the number of aggregates. A nil *stateCache
-// caches nothing.
+// the number of entries whatever the number of aggregates. The mutex makes
+// put's compare-and-set atomic. A nil *stateCache caches nothing.
 type stateCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[cacheKey]*list.Element
-	order   list.List // of *cacheEntry, most recently used first
+	mu  sync.Mutex
+	lru *simplelru.LRU[cacheKey, cacheEntry]
 }
 
 // cacheKey names one kind of state folded over one stream: two aggregates
@@ -37,7 +36,6 @@ type stateKind struct {
 }
 
 type cacheEntry struct {
-	key     cacheKey
 	state   any // never mutated: readers copy it before folding onto it
 	version int64
 }
@@ -45,10 +43,11 @@ type cacheEntry struct {
 // newStateCache returns a cache of at most max entries, or nil (no cache)
 // when max is not positive.
 func newStateCache(max int) *stateCache {
-	if max <= 0 {
+	lru, err := simplelru.NewLRU[cacheKey, cacheEntry](max, nil)
+	if err != nil { // max <= 0
 		return nil
 	}
-	return &stateCache{max: max, entries: make(map[cacheKey]*list.Element)}
+	return &stateCache{lru: lru}
 }
 
 // get returns the state cached under k and its version.
@@ -58,13 +57,8 @@ func (c *stateCache) get(k cacheKey) (any, int64, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el := c.entries[k]
-	if el == nil {
-		return nil, 0, false
-	}
-	c.order.MoveToFront(el)
-	e := el.Value.(*cacheEntry)
-	return e.state, e.version, true
+	e, ok := c.lru.Get(k)
+	return e.state, e.version, ok
 }
 
 // put caches state at version under k, unless the entry already holds a
@@ -76,19 +70,10 @@ func (c *stateCache) put(k cacheKey, state any, version int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el := c.entries[k]; el != nil {
-		c.order.MoveToFront(el)
-		if e := el.Value.(*cacheEntry); version >= e.version {
-			e.state, e.version = state, version
-		}
+	if e, ok := c.lru.Get(k); ok && version < e.version {
 		return
 	}
-	c.entries[k] = c.order.PushFront(&cacheEntry{key: k, state: state, version: version})
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry).key)
-	}
+	c.lru.Add(k, cacheEntry{state: state, version: version})
 }
 
 // drop forgets the state cached under k.
@@ -98,10 +83,7 @@ func (c *stateCache) drop(k cacheKey) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el := c.entries[k]; el != nil {
-		c.order.Remove(el)
-		delete(c.entries, k)
-	}
+	c.lru.Remove(k)
 }
 
 // dropStream forgets every state cached for a stream. It scans the whole
@@ -113,10 +95,9 @@ func (c *stateCache) dropStream(stream string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, el := range c.entries {
+	for _, k := range c.lru.Keys() {
 		if k.stream == stream {
-			c.order.Remove(el)
-			delete(c.entries, k)
+			c.lru.Remove(k)
 		}
 	}
 }
@@ -128,5 +109,5 @@ func (c *stateCache) len() int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
+	return c.lru.Len()
 }
