@@ -32,8 +32,10 @@ func TestCacheHoldsNoPersonalData(t *testing.T) {
 	}
 	prefix := domainaccount.Category + "-"
 	p, err := command.New(openSQLite(t), reg, command.Config{
-		Seal: func(ctx context.Context, streamID string, ev any) (any, error) {
-			return pii.SealValue(ctx, cipher, strings.TrimPrefix(streamID, prefix), ev)
+		Seal: func() command.Sealer {
+			return command.SealFunc(func(ctx context.Context, streamID string, ev any) (any, error) {
+				return pii.SealValue(ctx, cipher, strings.TrimPrefix(streamID, prefix), ev)
+			})
 		},
 	})
 	if err != nil {

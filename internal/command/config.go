@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,10 +43,11 @@ type Config struct {
 	// Logger reports trace steps that could not be recorded; the command's
 	// outcome does not depend on them. Default slog.Default().
 	Logger *slog.Logger
-	// Seal, when set, rewrites each emitted event before it is encoded. The
-	// platform encrypts personal fields with it, so that no handler can
-	// forget to. Default: events are encoded as emitted.
-	Seal func(ctx context.Context, streamID string, event any) (any, error)
+	// Seal, when set, makes for each attempt of a command the Sealer that
+	// rewrites each emitted event before it is encoded. The platform
+	// encrypts personal fields with it, so that no handler can forget to.
+	// Default: events are encoded as emitted.
+	Seal func() Sealer
 	// StateCacheSize is how many folded aggregate states the pipeline keeps
 	// in memory, least recently used first out, so that loading an aggregate
 	// reads only the events appended since it was last loaded instead of

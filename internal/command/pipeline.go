@@ -91,7 +91,8 @@ const (
 //
 // Errors: the handler's own error, wrapped with the command name; an
 // *IdempotencyMismatchError for a reused key; after the last retry, an error
-// wrapping the *eventstore.ConcurrencyError; otherwise a wrapped store error.
+// wrapping the *eventstore.ConcurrencyError (or eventstore.ErrDataKeyExists);
+// otherwise a wrapped store error.
 func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -106,18 +107,25 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 			}
 		}
 		out, err := p.attempt(ctx, req, attempt)
-		var conflict *eventstore.ConcurrencyError
-		if !errors.As(err, &conflict) {
+		if !lostRace(err) {
 			return out, err
 		}
 		if attempt > p.cfg.MaxRetries {
-			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, conflict))
+			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, err))
 			return nil, fmt.Errorf("%s: gave up after %d attempts: %w", req.Name, attempt, err)
 		}
 		if err := p.backoff(ctx, attempt); err != nil {
 			return nil, fmt.Errorf("%s: retry after conflict: %w", req.Name, err)
 		}
 	}
+}
+
+// lostRace reports whether an attempt lost a race that running it again
+// settles: a stream moved on, or a new subject's data key was stored by
+// another command.
+func lostRace(err error) bool {
+	var conflict *eventstore.ConcurrencyError
+	return errors.As(err, &conflict) || errors.Is(err, eventstore.ErrDataKeyExists)
 }
 
 // attempt runs Handle once and appends its events. A *ConcurrencyError comes
@@ -128,7 +136,11 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 	if err != nil {
 		return p.reject(ctx, req, attempt, err)
 	}
-	streams, n, err := sess.appends(ctx, req.Meta, p.cfg.Seal)
+	var sealer Sealer
+	if p.cfg.Seal != nil {
+		sealer = p.cfg.Seal()
+	}
+	streams, n, err := sess.appends(ctx, req.Meta, sealer)
 	if err != nil {
 		p.trace(ctx, req, StatusFailed, err.Error())
 		return nil, fmt.Errorf("%s: %w", req.Name, err)
@@ -140,6 +152,9 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 		return &Outcome{Result: res, Attempts: attempt}, nil
 	}
 	params := &eventstore.AppendParams{Streams: streams, Claims: sess.claims, Releases: sess.releases, Credentials: sess.credentials}
+	if sealer != nil {
+		params.DataKeys = sealer.DataKeys()
+	}
 	if req.IdempotencyKey != "" {
 		params.Idempotency = &eventstore.IdempotencyRecord{
 			Key:         req.IdempotencyKey,
@@ -175,6 +190,9 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 			// is from another history, so the retry must start over.
 			p.cache.dropStream(conflict.StreamID)
 		}
+		return nil, err
+	case errors.Is(err, eventstore.ErrDataKeyExists):
+		// Another command made the subject's key first: seal again with it.
 		return nil, err
 	case errors.As(err, &claimed):
 		// A unique value held by someone else is an answer, not a failure.

@@ -55,13 +55,15 @@ func TestClaimsAndCredentials(t *testing.T) {
 // returns is what the store records.
 func TestSealRewritesEvents(t *testing.T) {
 	var seen []string
-	cfg := command.Config{Seal: func(_ context.Context, stream string, ev any) (any, error) {
-		seen = append(seen, stream)
-		if d, ok := ev.(deposited); ok {
-			d.Amount *= 10
-			return d, nil
-		}
-		return ev, nil
+	cfg := command.Config{Seal: func() command.Sealer {
+		return command.SealFunc(func(_ context.Context, stream string, ev any) (any, error) {
+			seen = append(seen, stream)
+			if d, ok := ev.(deposited); ok {
+				d.Amount *= 10
+				return d, nil
+			}
+			return ev, nil
+		})
 	}}
 	forEachStore(t, cfg, func(t *testing.T, e *env) {
 		seen = nil
@@ -74,7 +76,9 @@ func TestSealRewritesEvents(t *testing.T) {
 			t.Fatalf("seal saw streams %v", seen)
 		}
 	})
-	failing := command.Config{Seal: func(context.Context, string, any) (any, error) { return nil, errors.New("no key") }}
+	failing := command.Config{Seal: func() command.Sealer {
+		return command.SealFunc(func(context.Context, string, any) (any, error) { return nil, errors.New("no key") })
+	}}
 	forEachStore(t, failing, func(t *testing.T, e *env) {
 		id := newID()
 		_, err := e.p.Run(ctxT(t), &command.Request{Name: "Deposit", Handle: deposit(id, 1)})
@@ -83,6 +87,63 @@ func TestSealRewritesEvents(t *testing.T) {
 		}
 		if e.version(t, id) != 0 {
 			t.Fatal("an unsealed event was appended")
+		}
+	})
+}
+
+// keyMaker is a Sealer that makes a data key for its subject on the first
+// attempt only, as a pii.Sealing does when the keyring has no key yet and
+// does not when it finds the one another command stored.
+type keyMaker struct {
+	subject  string
+	attempts *int
+}
+
+func (k keyMaker) Seal(_ context.Context, _ string, ev any) (any, error) { return ev, nil }
+
+func (k keyMaker) DataKeys() []eventstore.DataKey {
+	if *k.attempts > 1 {
+		return nil
+	}
+	return []eventstore.DataKey{{Subject: k.subject, Wrapped: []byte("mine")}}
+}
+
+// The data keys a sealer makes are stored with the events; when another
+// command stored the subject's key first, the command runs again (and a
+// real sealer then seals with the stored key).
+func TestSealerDataKeysGoWithTheAppend(t *testing.T) {
+	var subject string
+	attempts := 0
+	cfg := command.Config{Seal: func() command.Sealer {
+		attempts++
+		return keyMaker{subject: subject, attempts: &attempts}
+	}}
+	forEachStore(t, cfg, func(t *testing.T, e *env) {
+		subject, attempts = newID(), 0
+		e.open(t, subject, 1)
+		if got, err := e.store.DataKey(ctxT(t), subject); err != nil || string(got) != "mine" {
+			t.Fatalf("key made while sealing: %q, %v", got, err)
+		}
+		if attempts != 1 {
+			t.Fatalf("%d attempts for an uncontested key", attempts)
+		}
+
+		subject, attempts = newID(), 0
+		if _, err := e.store.PutDataKey(ctxT(t), subject, []byte("theirs")); err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.p.Run(ctxT(t), &command.Request{Name: "Deposit", Handle: deposit(subject, 5)})
+		if err != nil {
+			t.Fatalf("a key stored first must make the command run again, not fail: %v", err)
+		}
+		if out.Attempts != 2 || attempts != 2 {
+			t.Fatalf("attempts: outcome %d, sealers %d; want 2", out.Attempts, attempts)
+		}
+		if got, _ := e.store.DataKey(ctxT(t), subject); string(got) != "theirs" {
+			t.Fatalf("the stored key was replaced: %q", got)
+		}
+		if v := e.version(t, subject); v != 1 {
+			t.Fatalf("stream version %d after one deposit", v)
 		}
 	})
 }

@@ -160,7 +160,7 @@ func (s *Session) loaded(streamID string, version int64) *sessionStream {
 // touched, with its expected version and encoded events, and the number of
 // events. Streams are sorted by id so that concurrent commands touching the
 // same streams lock them in the same order.
-func (s *Session) appends(ctx context.Context, meta eventstore.Metadata, seal func(context.Context, string, any) (any, error)) ([]eventstore.StreamAppend, int, error) {
+func (s *Session) appends(ctx context.Context, meta eventstore.Metadata, sealer Sealer) ([]eventstore.StreamAppend, int, error) {
 	ids := make([]string, 0, len(s.streams))
 	for id := range s.streams {
 		ids = append(ids, id)
@@ -175,8 +175,8 @@ func (s *Session) appends(ctx context.Context, meta eventstore.Metadata, seal fu
 			sa.Expected = eventstore.ExpectedVersion(st.version) // 0 is NoStream
 		}
 		for _, v := range st.emitted {
-			if seal != nil {
-				sealed, err := seal(ctx, id, v)
+			if sealer != nil {
+				sealed, err := sealer.Seal(ctx, id, v)
 				if err != nil {
 					return nil, 0, fmt.Errorf("seal event for %s: %w", id, err)
 				}

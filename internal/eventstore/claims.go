@@ -38,6 +38,14 @@ type Credential struct {
 	Secret  []byte
 }
 
+// DataKey is a subject's wrapped data key, stored in the same transaction as
+// the first events sealed with it, so a new subject costs no commit of its
+// own and its key exists exactly when those events do.
+type DataKey struct {
+	Subject string
+	Wrapped []byte
+}
+
 // Vault holds what must not be in immutable events: unique claims,
 // credentials and wrapped data keys. Every driver implements it with its
 // Store.
@@ -77,6 +85,16 @@ func (c *Credential) validate() error {
 		return invalid("subject", fmt.Sprintf("must be 1 to %d bytes", maxIDLength))
 	case len(c.Secret) == 0 || len(c.Secret) > 4096:
 		return invalid("secret", "must be 1 to 4096 bytes")
+	}
+	return nil
+}
+
+func (k *DataKey) validate() error {
+	switch {
+	case k.Subject == "" || len(k.Subject) > maxIDLength:
+		return invalid("subject", fmt.Sprintf("must be 1 to %d bytes", maxIDLength))
+	case len(k.Wrapped) == 0 || len(k.Wrapped) > 4096:
+		return invalid("wrapped", "must be 1 to 4096 bytes")
 	}
 	return nil
 }

@@ -12,6 +12,12 @@ var ErrNotFound = errors.New("not found")
 // personal data was erased and stays so.
 var ErrErased = errors.New("erased")
 
+// ErrDataKeyExists is returned by an append whose DataKeys name a subject
+// that has a key (or was erased) already: another command got there first.
+// Nothing of the append was written; sealing again with the stored key and
+// retrying is the remedy.
+var ErrDataKeyExists = errors.New("data key exists already")
+
 // ErrClosed is returned by a store that has been closed.
 var ErrClosed = errors.New("event store closed")
 

@@ -104,6 +104,9 @@ type AppendParams struct {
 	Releases []Claim
 	// Credentials are stored (replacing earlier ones) with the events.
 	Credentials []Credential
+	// DataKeys are stored with the events; a subject that has a key or a
+	// tombstone already fails the append with ErrDataKeyExists.
+	DataKeys []DataKey
 }
 
 // StreamAppend is the part of an append that goes to one stream. It may hold

@@ -67,6 +67,11 @@ func (p *AppendParams) Validate(now time.Time) error {
 			return prefix(fmt.Sprintf("credentials[%d]", i), err)
 		}
 	}
+	for i := range p.DataKeys {
+		if err := p.DataKeys[i].validate(); err != nil {
+			return prefix(fmt.Sprintf("data_keys[%d]", i), err)
+		}
+	}
 	for i := range p.TraceSteps {
 		if err := p.TraceSteps[i].validate(now); err != nil {
 			return prefix(fmt.Sprintf("trace_steps[%d]", i), err)

@@ -53,6 +53,11 @@ func (c *Cipher) Seal(ctx context.Context, subjectID, plaintext string) (string,
 	if err != nil {
 		return "", err
 	}
+	return seal(aead, subjectID, plaintext)
+}
+
+// seal encrypts plaintext for subjectID under the subject's AEAD.
+func seal(aead cipher.AEAD, subjectID, plaintext string) (string, error) {
 	out := make([]byte, gcmNonceSize, gcmNonceSize+len(plaintext)+gcmTagSize)
 	if _, err := rand.Read(out); err != nil {
 		return "", fmt.Errorf("pii: seal nonce: %w", err)

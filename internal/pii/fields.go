@@ -21,6 +21,10 @@ import (
 //
 // v is changed only if every field seals; on error it is left as it was.
 func SealFields(ctx context.Context, c *Cipher, subjectID string, v any) error {
+	return sealFields(ctx, c.Seal, subjectID, v)
+}
+
+func sealFields(ctx context.Context, seal func(context.Context, string, string) (string, error), subjectID string, v any) error {
 	fields, err := collectFields(v)
 	if err != nil {
 		return err
@@ -30,7 +34,7 @@ func SealFields(ctx context.Context, c *Cipher, subjectID string, v any) error {
 		if f.value.String() == "" {
 			continue
 		}
-		if sealed[i], err = c.Seal(ctx, subjectID, f.value.String()); err != nil {
+		if sealed[i], err = seal(ctx, subjectID, f.value.String()); err != nil {
 			return fmt.Errorf("pii: seal field %s: %w", f.path, err)
 		}
 	}

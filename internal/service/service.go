@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -122,15 +123,30 @@ func (s *Service) Codec() *codec.Registry { return s.codec }
 func (s *Service) Cipher() *pii.Cipher { return s.cipher }
 
 // sealer encrypts the personal fields of events on account streams with the
-// account's data key: personal data lives only in account streams.
-func sealer(c *pii.Cipher) func(context.Context, string, any) (any, error) {
-	prefix := account.Category + "-"
-	return func(ctx context.Context, streamID string, ev any) (any, error) {
-		if len(streamID) <= len(prefix) || streamID[:len(prefix)] != prefix {
-			return ev, nil
-		}
-		return pii.SealValue(ctx, c, streamID[len(prefix):], ev)
+// account's data key: personal data lives only in account streams. A new
+// account's key is made while sealing and stored with its first events.
+func sealer(c *pii.Cipher) func() command.Sealer {
+	return func() command.Sealer { return &accountSealer{s: c.Sealing()} }
+}
+
+type accountSealer struct{ s *pii.Sealing }
+
+func (a *accountSealer) Seal(ctx context.Context, streamID string, ev any) (any, error) {
+	const prefix = account.Category + "-"
+	subject, ok := strings.CutPrefix(streamID, prefix)
+	if !ok || subject == "" {
+		return ev, nil
 	}
+	return a.s.SealValue(ctx, subject, ev)
+}
+
+func (a *accountSealer) DataKeys() []eventstore.DataKey {
+	made := a.s.NewKeys()
+	keys := make([]eventstore.DataKey, len(made))
+	for i, k := range made {
+		keys[i] = eventstore.DataKey{Subject: k.Subject, Wrapped: k.Wrapped}
+	}
+	return keys
 }
 
 // Actor is who makes a call. The zero Actor is anonymous.

@@ -247,9 +247,10 @@ func queueTraceSteps(b *pgx.Batch, steps []eventstore.TraceStep) {
 
 // failure says which part of an append was refused.
 type failure struct {
-	stream      *streamPlan       // version mismatch on this stream
-	idempotency bool              // the key already exists
-	claim       *eventstore.Claim // the value is held by another owner
+	stream      *streamPlan         // version mismatch on this stream
+	idempotency bool                // the key already exists
+	claim       *eventstore.Claim   // the value is held by another owner
+	dataKey     *eventstore.DataKey // the subject has a key or a tombstone
 }
 
 // readBatch reads the results in the order they were queued.
@@ -343,6 +344,8 @@ func (s *Store) explain(ctx context.Context, p *eventstore.AppendParams, plans [
 			return err
 		}
 		return &eventstore.ClaimConflictError{Scope: f.claim.Scope, Value: f.claim.Value, Owner: owner}
+	case f.dataKey != nil:
+		return fmt.Errorf("data key of %s: %w", f.dataKey.Subject, eventstore.ErrDataKeyExists)
 	case f.stream.isAny:
 		return errAnyRaced
 	default:

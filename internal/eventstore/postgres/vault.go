@@ -11,7 +11,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
-// queueVault queues an append's releases, claims and credentials. Releases
+// queueVault queues an append's releases, claims, credentials and data keys. Releases
 // go first, so an append may move a claim (an email change releases the old
 // value and claims the new one).
 func queueVault(b *pgx.Batch, p *eventstore.AppendParams, now time.Time) {
@@ -30,6 +30,12 @@ func queueVault(b *pgx.Batch, p *eventstore.AppendParams, now time.Time) {
 		b.Queue(`INSERT INTO credentials (subject, secret, updated_at) VALUES ($1, $2, $3)
 			ON CONFLICT (subject) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at`,
 			c.Subject, c.Secret, now)
+	}
+	for _, k := range p.DataKeys {
+		// A concurrent insert of the subject makes this one wait for its
+		// commit, then do nothing.
+		b.Queue(`INSERT INTO data_keys (subject, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING`,
+			k.Subject, k.Wrapped, now)
 	}
 }
 
@@ -57,6 +63,15 @@ func readVault(br pgx.BatchResults, p *eventstore.AppendParams) (*failure, error
 	for range p.Credentials {
 		if _, err := br.Exec(); err != nil {
 			return nil, fmt.Errorf("postgres: store credential: %w", err)
+		}
+	}
+	for i, k := range p.DataKeys {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: store data key of %s: %w", k.Subject, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return &failure{dataKey: &p.DataKeys[i]}, nil
 		}
 	}
 	return nil, nil

@@ -26,7 +26,8 @@ const (
 	sqlClaimOwner      = `SELECT owner FROM claims WHERE scope = ? AND value = ?`
 	sqlPutCredential   = `INSERT INTO credentials (subject, secret, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (subject) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at`
-	sqlMarkSent = `UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`
+	sqlInsertDataKey = `INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO NOTHING`
+	sqlMarkSent      = `UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`
 
 	sqlReadStream = `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? AND stream_version >= ?
 		ORDER BY stream_version LIMIT ?`
@@ -35,7 +36,8 @@ const (
 )
 
 var writerStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlVersion, sqlInsertEvent, sqlInsertOutbox,
-	sqlInsertIdempotency, sqlInsertTraceStep, sqlReleaseClaim, sqlInsertClaim, sqlClaimOwner, sqlPutCredential, sqlMarkSent}
+	sqlInsertIdempotency, sqlInsertTraceStep, sqlReleaseClaim, sqlInsertClaim, sqlClaimOwner, sqlPutCredential, sqlInsertDataKey,
+	sqlMarkSent}
 
 // readerStatements are what every command reads: its streams, its
 // idempotency key and the data keys of personal fields.

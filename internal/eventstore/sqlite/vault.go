@@ -10,7 +10,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
-// writeVault applies an append's claims, releases and credentials inside its
+// writeVault applies an append's claims, releases, credentials and data keys inside its
 // transaction. Releases go first, so an append may move a claim (an email
 // change releases the old value and claims the new one).
 func writeVault(ctx context.Context, tx wtx, p *eventstore.AppendParams, now time.Time) error {
@@ -37,6 +37,15 @@ func writeVault(ctx context.Context, tx wtx, p *eventstore.AppendParams, now tim
 		if _, err := tx.ExecContext(ctx, sqlPutCredential,
 			c.Subject, c.Secret, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: store credential: %w", err)
+		}
+	}
+	for _, k := range p.DataKeys {
+		res, err := tx.ExecContext(ctx, sqlInsertDataKey, k.Subject, k.Wrapped, micros(now))
+		if err != nil {
+			return fmt.Errorf("sqlite: store data key of %s: %w", k.Subject, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(fmt.Errorf("data key of %s: %w", k.Subject, eventstore.ErrDataKeyExists), err)
 		}
 	}
 	return nil
@@ -99,8 +108,7 @@ func (s *Store) PutDataKey(ctx context.Context, subject string, wrapped []byte) 
 	}
 	var stored []byte
 	err := s.write(ctx, false, func(ctx context.Context, tx wtx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (subject) DO NOTHING`, subject, wrapped, micros(time.Now())); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlInsertDataKey, subject, wrapped, micros(time.Now())); err != nil {
 			return fmt.Errorf("sqlite: store data key: %w", err)
 		}
 		var err error

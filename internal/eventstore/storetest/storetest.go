@@ -59,6 +59,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Credentials", testCredentials},
 		{"DataKeys", testDataKeys},
+		{"DataKeysWithAppend", testDataKeysWithAppend},
 		{"Leases", testLeases},
 		{"Head", testHead},
 	}

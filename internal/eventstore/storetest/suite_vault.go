@@ -197,3 +197,51 @@ func testDataKeys(t *testing.T, h Harness) {
 		t.Fatalf("put after erasing a keyless subject: want ErrErased, got %v", err)
 	}
 }
+
+// A data key written with an append exists exactly when the append's events
+// do; a subject that has a key, or a tombstone, refuses the whole append.
+func testDataKeysWithAppend(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	withKey := func(stream, subject string, wrapped []byte) *eventstore.AppendParams {
+		p := openAccount(stream)
+		p.DataKeys = []eventstore.DataKey{{Subject: subject, Wrapped: wrapped}}
+		return p
+	}
+	a := newStream("account")
+	mustAppend(t, s, withKey(a, "subj-a", []byte("key-a")))
+	if got, err := s.DataKey(ctxT(t), "subj-a"); err != nil || !bytes.Equal(got, []byte("key-a")) {
+		t.Fatalf("key stored with the append: %q, %v", got, err)
+	}
+	refused := func(p *eventstore.AppendParams, subject string) {
+		t.Helper()
+		if _, err := s.Append(ctxT(t), p); !errors.Is(err, eventstore.ErrDataKeyExists) {
+			t.Fatalf("append with the key of %s: want ErrDataKeyExists, got %v", subject, err)
+		}
+		if v, err := s.StreamVersion(ctxT(t), p.Streams[0].StreamID); err != nil || v != 0 {
+			t.Fatalf("a refused append wrote its stream: version %d, %v", v, err)
+		}
+	}
+	refused(withKey(newStream("account"), "subj-a", []byte("other")), "subj-a")
+	if got, _ := s.DataKey(ctxT(t), "subj-a"); !bytes.Equal(got, []byte("key-a")) {
+		t.Fatalf("a refused append replaced the key: %q", got)
+	}
+	// A key put outside an append counts the same, and so does an erasure.
+	if _, err := s.PutDataKey(ctxT(t), "subj-b", []byte("key-b")); err != nil {
+		t.Fatal(err)
+	}
+	refused(withKey(newStream("account"), "subj-b", []byte("other")), "subj-b")
+	if err := s.DeleteDataKey(ctxT(t), "subj-c"); err != nil {
+		t.Fatal(err)
+	}
+	refused(withKey(newStream("account"), "subj-c", []byte("fresh")), "subj-c")
+	// A failed version check writes no key either.
+	p := withKey(a, "subj-d", []byte("key-d"))
+	if _, err := s.Append(ctxT(t), p); err == nil {
+		t.Fatal("a second NoStream append of one stream succeeded")
+	}
+	if _, err := s.DataKey(ctxT(t), "subj-d"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("a refused append stored its key: %v", err)
+	}
+	_, err := s.Append(ctxT(t), withKey(newStream("account"), "", []byte("k")))
+	wantValidation(t, err, "data_keys[0].subject")
+}
