@@ -49,6 +49,27 @@ func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail str
 	return t.values(ctx, head, rows, tail, nil)
 }
 
+// Insert inserts rows (each a value per column of cols) into the logical
+// table. A rebuild on Postgres loads them with COPY, which takes a third of
+// the time of INSERT's parsing and binding of the same rows; elsewhere it is
+// one multi-row INSERT per chunk, as ExecValues.
+func (t *Tx) Insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.copyRows != nil {
+		physical, ok := t.tables[table]
+		if !ok {
+			return fmt.Errorf("projection: unknown table %q", table)
+		}
+		if err := t.copyRows(ctx, physical, cols, rows); err != nil {
+			return fmt.Errorf("projection: copy into %s: %w", table, err)
+		}
+		return nil
+	}
+	return t.ExecValues(ctx, `INSERT INTO {`+table+`} (`+strings.Join(cols, ", ")+`)`, rows, ``)
+}
+
 // QueryValues is ExecValues for a statement that returns rows (INSERT ...
 // RETURNING): scan is called on each row returned.
 func (t *Tx) QueryValues(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {

@@ -126,3 +126,48 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return nil
 }
+
+// inRebuildTx runs fn in a write transaction for a rebuild's batch: on
+// Postgres, one with synchronous_commit off (a rebuild that dies with the
+// server is run again from the start, so its commits need not wait for the
+// WAL flush) and COPY for Tx.Insert, on the transaction's own connection.
+func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows func(context.Context, string, []string, [][]any) error) error) error {
+	if db.Dialect != Postgres {
+		return db.inTx(ctx, func(tx *sql.Tx) error { return fn(tx, nil) })
+	}
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read database: connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("read database: begin: %w", err)
+	}
+	copyRows := func(ctx context.Context, table string, cols []string, rows [][]any) error {
+		// database/sql cannot COPY; the driver's own connection, which the
+		// open transaction runs on, can.
+		return conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("read database: COPY needs a pgx connection, not %T", dc)
+			}
+			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+	}
+	err = func() error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("read database: %w", err)
+		}
+		return fn(tx, copyRows)
+	}()
+	if err != nil {
+		tx.Rollback() //nolint:errcheck // the first error is the one to report
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("read database: commit: %w", err)
+	}
+	return nil
+}

@@ -126,6 +126,9 @@ type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
 	tables  map[string]string
+	// copyRows, when set, loads rows into a physical table with COPY: a
+	// rebuild's transaction on Postgres, whose tables are new and unseen.
+	copyRows func(ctx context.Context, table string, cols []string, rows [][]any) error
 }
 
 // Dialect tells which SQL the read database speaks.

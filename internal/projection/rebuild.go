@@ -242,14 +242,9 @@ func (b *rebuild) toHead(ctx context.Context) error {
 	seen := !ok
 	for {
 		var batch []eventstore.Event
-		err := b.r.db.inTx(ctx, func(tx *sql.Tx) error {
-			if b.r.db.Dialect == Postgres {
-				if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-					return fmt.Errorf("projection %s: %w", b.p.Name(), err)
-				}
-			}
+		err := b.r.db.inRebuildTx(ctx, func(tx *sql.Tx, copyRows func(context.Context, string, []string, [][]any) error) error {
 			var err error
-			batch, err = b.batch(ctx, tx)
+			batch, err = b.batch(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen), copyRows: copyRows})
 			return err
 		})
 		if err != nil {
@@ -274,8 +269,9 @@ func (b *rebuild) toHead(ctx context.Context) error {
 
 // drain applies what the global log returns until it returns nothing.
 func (b *rebuild) drain(ctx context.Context, tx *sql.Tx) error {
+	t := &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen)}
 	for {
-		batch, err := b.batch(ctx, tx)
+		batch, err := b.batch(ctx, t)
 		if err != nil || len(batch) == 0 {
 			return err
 		}
@@ -335,7 +331,7 @@ func (b *rebuild) stopReading() {
 
 // batch reads and applies one batch of the global log in tx. It returns
 // the events read, of every category: they say whether the log has more.
-func (b *rebuild) batch(ctx context.Context, tx *sql.Tx) ([]eventstore.Event, error) {
+func (b *rebuild) batch(ctx context.Context, tx *Tx) ([]eventstore.Event, error) {
 	batch, err := b.read(ctx)
 	if err != nil || len(batch) == 0 {
 		return nil, err
@@ -351,7 +347,7 @@ func (b *rebuild) batch(ctx context.Context, tx *sql.Tx) ([]eventstore.Event, er
 			}
 		}
 	}
-	if _, err := b.r.applyTo(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen)}, b.p, b.gen, events); err != nil {
+	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events); err != nil {
 		return nil, err
 	}
 	b.done += len(events)

@@ -56,11 +56,11 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events [
 			}
 		}
 	}
-	cols := `id, type, stream_id, customer_id, occurred_at, description, data`
+	cols := []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
 	if tx.Dialect() == projection.SQLite {
-		cols = `seq, ` + cols
+		cols = append([]string{"seq"}, cols...)
 	}
-	if err := tx.ExecValues(ctx, `INSERT INTO {event_log} (`+cols+`)`, logRows, ``); err != nil {
+	if err := tx.Insert(ctx, "event_log", cols, logRows); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
 	if err := tx.ExecValues(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)`, ftsRows, ``); err != nil {
