@@ -120,7 +120,7 @@ func (s *Store) RecordTraceSteps(ctx context.Context, steps []eventstore.TraceSt
 	if len(steps) == 0 {
 		return nil
 	}
-	return s.write(ctx, false, func(ctx context.Context, tx wtx) error {
+	return s.writeUnsynced(ctx, func(ctx context.Context, tx wtx) error {
 		return insertTraceSteps(ctx, tx, steps)
 	})
 }
@@ -131,7 +131,7 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 		return nil
 	}
 	now := micros(time.Now())
-	return s.write(ctx, false, func(ctx context.Context, tx wtx) error {
+	return s.writeUnsynced(ctx, func(ctx context.Context, tx wtx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, sqlMarkSent, now, id); err != nil {
 				return fmt.Errorf("sqlite: mark outbox row %d sent: %w", id, err)

@@ -85,6 +85,9 @@ type Store struct {
 	wg      sync.WaitGroup
 	closeMu sync.RWMutex
 	closed  bool
+	// synchronous is the writer connection's synchronous mode ("" when
+	// unknown); only the writer goroutine touches it.
+	synchronous string
 	eventstore.Notifier
 }
 
@@ -136,6 +139,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		readDB:  pdb{DB: readDB, stmts: readStmts},
 		writes:  make(chan *writeReq, cfg.MaxBatch),
 		done:    make(chan struct{}),
+		// The connection opened with the configured mode.
+		synchronous: cfg.Synchronous,
 	}
 	s.wg.Add(1)
 	go s.writeLoop()

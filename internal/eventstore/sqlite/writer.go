@@ -14,13 +14,29 @@ type writeReq struct {
 	apply func(ctx context.Context, tx wtx) error
 	// events reports whether the write appended events (to wake readers).
 	events bool
-	done   chan error
+	// unsynced: the write need not survive a crash of the machine (see
+	// writeUnsynced).
+	unsynced bool
+	done     chan error
 }
 
 // write queues fn for the writer and waits until its transaction committed
 // or failed. fn's effects are durable when write returns nil.
 func (s *Store) write(ctx context.Context, events bool, fn func(context.Context, wtx) error) error {
-	req := &writeReq{ctx: ctx, apply: fn, events: events, done: make(chan error, 1)}
+	return s.queue(ctx, &writeReq{ctx: ctx, apply: fn, events: events, done: make(chan error, 1)})
+}
+
+// writeUnsynced is write for what may be lost when the machine (not the
+// process) crashes: trace steps, and outbox marks whose loss costs a
+// publish that the streams drop as a duplicate. A transaction of such
+// writes alone commits with synchronous=NORMAL, without an fsync of its
+// own; the next synced commit's fsync of the log makes it durable too.
+// Postgres commits the same writes with synchronous_commit off.
+func (s *Store) writeUnsynced(ctx context.Context, fn func(context.Context, wtx) error) error {
+	return s.queue(ctx, &writeReq{ctx: ctx, apply: fn, unsynced: true, done: make(chan error, 1)})
+}
+
+func (s *Store) queue(ctx context.Context, req *writeReq) error {
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
@@ -83,6 +99,9 @@ func (s *Store) commit(batch []*writeReq) {
 	wrote := false
 	err := func() error {
 		ctx := context.Background() // a caller's cancellation must not abort the others' commit
+		if err := s.setSynchronous(ctx, synchronousFor(batch, s.cfg.Synchronous)); err != nil {
+			return err
+		}
 		sqlTx, err := s.writeDB.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
@@ -135,5 +154,31 @@ func applyInSavepoint(ctx context.Context, tx wtx, req *writeReq) error {
 	if _, err := tx.ExecContext(ctx, sqlRelease); err != nil {
 		return fmt.Errorf("sqlite: release savepoint: %w", err)
 	}
+	return nil
+}
+
+// synchronousFor is the synchronous mode a batch commits with: NORMAL when
+// every write in it is unsynced, the configured mode otherwise.
+func synchronousFor(batch []*writeReq, configured string) string {
+	for _, req := range batch {
+		if !req.unsynced {
+			return configured
+		}
+	}
+	return "NORMAL"
+}
+
+// setSynchronous switches the writer's connection to mode, between
+// transactions. When the switch fails the mode is taken as unknown, so a
+// synced batch never commits until a switch to its mode has succeeded.
+func (s *Store) setSynchronous(ctx context.Context, mode string) error {
+	if mode == s.synchronous {
+		return nil
+	}
+	s.synchronous = ""
+	if _, err := s.writeDB.ExecContext(ctx, `PRAGMA synchronous = `+mode); err != nil {
+		return fmt.Errorf("sqlite: synchronous %s: %w", mode, err)
+	}
+	s.synchronous = mode
 	return nil
 }
