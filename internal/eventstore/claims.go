@@ -79,22 +79,18 @@ func (c *Claim) validate() error {
 	return nil
 }
 
-func (c *Credential) validate() error {
-	switch {
-	case c.Subject == "" || len(c.Subject) > maxIDLength:
-		return invalid("subject", fmt.Sprintf("must be 1 to %d bytes", maxIDLength))
-	case len(c.Secret) == 0 || len(c.Secret) > 4096:
-		return invalid("secret", "must be 1 to 4096 bytes")
-	}
-	return nil
-}
+func (c *Credential) validate() error { return validateSecret(c.Subject, "secret", c.Secret) }
 
-func (k *DataKey) validate() error {
+func (k *DataKey) validate() error { return validateSecret(k.Subject, "wrapped", k.Wrapped) }
+
+// validateSecret checks what the vault keeps per subject: a subject id and
+// 1 to 4096 bytes under the name field.
+func validateSecret(subject, field string, b []byte) error {
 	switch {
-	case k.Subject == "" || len(k.Subject) > maxIDLength:
+	case subject == "" || len(subject) > maxIDLength:
 		return invalid("subject", fmt.Sprintf("must be 1 to %d bytes", maxIDLength))
-	case len(k.Wrapped) == 0 || len(k.Wrapped) > 4096:
-		return invalid("wrapped", "must be 1 to 4096 bytes")
+	case len(b) == 0 || len(b) > 4096:
+		return invalid(field, "must be 1 to 4096 bytes")
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // Postgres, one with synchronous_commit off (a rebuild that dies with the
 // server is run again from the start, so its commits need not wait for the
 // WAL flush) and COPY for Tx.Insert, on the transaction's own connection.
-func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows func(context.Context, string, []string, [][]any) error) error) error {
+func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows copyFunc) error) error {
 	if db.Dialect != Postgres {
 		return db.inTx(ctx, func(tx *sql.Tx) error { return fn(tx, nil) })
 	}

@@ -128,8 +128,11 @@ type Tx struct {
 	tables  map[string]string
 	// copyRows, when set, loads rows into a physical table with COPY: a
 	// rebuild's transaction on Postgres, whose tables are new and unseen.
-	copyRows func(ctx context.Context, table string, cols []string, rows [][]any) error
+	copyRows copyFunc
 }
+
+// copyFunc loads rows, a value per column of cols, into a physical table.
+type copyFunc func(ctx context.Context, table string, cols []string, rows [][]any) error
 
 // Dialect tells which SQL the read database speaks.
 func (t *Tx) Dialect() Dialect { return t.dialect }

@@ -242,7 +242,7 @@ func (b *rebuild) toHead(ctx context.Context) error {
 	seen := !ok
 	for {
 		var batch []eventstore.Event
-		err := b.r.db.inRebuildTx(ctx, func(tx *sql.Tx, copyRows func(context.Context, string, []string, [][]any) error) error {
+		err := b.r.db.inRebuildTx(ctx, func(tx *sql.Tx, copyRows copyFunc) error {
 			var err error
 			batch, err = b.batch(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen), copyRows: copyRows})
 			return err
