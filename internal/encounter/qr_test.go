@@ -44,19 +44,24 @@ func TestQRPNG(t *testing.T) {
 		if black < want*want/10 || white < want*want/10 {
 			t.Fatalf("size %d: %d black and %d white pixels, want both plentiful", size, black, white)
 		}
-		// Each module's centre pixel matches the encoder's bitmap, and the
-		// quiet zone is white.
+		// Every pixel is its module's colour, and the quiet zone is white.
 		code, _ := qr.Encode(tok.Value, qr.M)
 		scale := want / (code.Size + 2*quietZone)
 		off := (want - code.Size*scale) / 2
 		if off < quietZone*scale {
 			t.Fatalf("quiet zone %d px, want >= %d", off, quietZone*scale)
 		}
-		for y := -1; y <= code.Size; y++ {
-			for x := -1; x <= code.Size; x++ {
-				r, _, _, _ := img.At(off+x*scale+scale/2, off+y*scale+scale/2).RGBA()
-				if (r == 0) != code.Black(x, y) {
-					t.Fatalf("size %d: module (%d,%d) black=%v, want %v", size, x, y, r == 0, code.Black(x, y))
+		module := func(px int) int {
+			if px < off || px >= off+code.Size*scale {
+				return -1 // outside the symbol: Black reports white
+			}
+			return (px - off) / scale
+		}
+		for y := range want {
+			for x := range want {
+				r, _, _, _ := img.At(x, y).RGBA()
+				if wantBlack := code.Black(module(x), module(y)); (r == 0) != wantBlack {
+					t.Fatalf("size %d: pixel (%d,%d) black=%v, want %v", size, x, y, r == 0, wantBlack)
 				}
 			}
 		}
