@@ -30,7 +30,7 @@ func newClock() *clock { return testenv.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 
 // store is a database the refresh tokens can live in.
 type store struct {
 	name     string
-	open     func(t *testing.T) *sql.DB
+	open     func(t testing.TB) *sql.DB
 	postgres bool
 }
 
@@ -46,7 +46,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, s store)) {
 	}
 }
 
-func openSQLite(t *testing.T) *sql.DB {
+func openSQLite(t testing.TB) *sql.DB {
 	t.Helper()
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -61,7 +61,7 @@ func openSQLite(t *testing.T) *sql.DB {
 
 // openPostgres opens a database whose search_path is a schema of this
 // test's own, dropped when the test ends.
-func openPostgres(t *testing.T) *sql.DB {
+func openPostgres(t testing.TB) *sql.DB {
 	t.Helper()
 	dbURL := testenv.Postgres(t)
 	ctx := context.Background()
@@ -92,7 +92,7 @@ func openPostgres(t *testing.T) *sql.DB {
 }
 
 // newManager opens a Manager on a fresh secrets directory and db.
-func newManager(t *testing.T, s store, clk *clock) (*token.Manager, token.Config) {
+func newManager(t testing.TB, s store, clk *clock) (*token.Manager, token.Config) {
 	t.Helper()
 	cfg := token.Config{Dir: t.TempDir(), DB: s.open(t), Postgres: s.postgres, Now: clk.Now}
 	m, _, err := token.New(context.Background(), cfg)

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // ErrInvalid says a token cannot be accepted: malformed, badly signed,
@@ -131,6 +133,9 @@ type Manager struct {
 	revokedMu sync.RWMutex
 	revoked   map[string]int64
 	nextSync  atomic.Int64
+
+	// verified remembers the tokens Verify checked, by their text.
+	verified *lru.Cache[string, verifiedToken]
 }
 
 // New loads the signing key from cfg.Dir, creating it when there is none
@@ -144,7 +149,11 @@ func New(ctx context.Context, cfg Config) (m *Manager, created bool, err error) 
 	if err != nil {
 		return nil, false, err
 	}
-	m = &Manager{cfg: cfg, priv: priv, pub: priv.Public().(ed25519.PublicKey), revoked: map[string]int64{}}
+	verified, err := lru.New[string, verifiedToken](verifiedTokens)
+	if err != nil {
+		return nil, false, fmt.Errorf("token: %w", err)
+	}
+	m = &Manager{cfg: cfg, priv: priv, pub: priv.Public().(ed25519.PublicKey), revoked: map[string]int64{}, verified: verified}
 	m.kid = thumbprint(m.pub)
 	if m.jwks, err = jwks(m.pub, m.kid); err != nil {
 		return nil, false, err

@@ -3,6 +3,7 @@ package token
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -46,7 +47,19 @@ func (m *Manager) sign(c Claims) (string, error) {
 // Verify checks an access token and returns whom it speaks for. Any failure
 // wraps ErrInvalid together with the reason (the jwt package's sentinel,
 // such as jwt.ErrTokenExpired, where there is one).
+//
+// A token verified before is found in a cache and not checked again: the
+// Ed25519 signature check is most of the cost of a request's authentication,
+// and a client sends the same token for its whole lifetime. Its expiry and
+// the account's ended sessions are checked on every call all the same.
 func (m *Manager) Verify(raw string) (Claims, error) {
+	if v, ok := m.verified.Get(raw); ok {
+		if m.cfg.Now().Before(v.expires) {
+			return m.unlessEnded(v.claims, v.issuedAt)
+		}
+		// Verified again below, for the parser's own expiry error.
+		m.verified.Remove(raw)
+	}
 	var c accessClaims
 	_, err := jwt.ParseWithClaims(raw, &c, m.keyFor,
 		// Pinning the algorithm is what stops "none" and HMAC-with-the-
@@ -63,12 +76,32 @@ func (m *Manager) Verify(raw string) (Claims, error) {
 	if c.Subject == "" || c.Role == "" || c.IssuedAt == nil {
 		return Claims{}, fmt.Errorf("%w: subject, role or issue time missing", ErrInvalid)
 	}
-	// iat has whole seconds: a token from the second its session ended is
-	// refused too, which costs nothing, as an ended account cannot sign in.
-	if ended := m.revokedAt(c.Subject); ended > 0 && c.IssuedAt.Unix() <= ended/1000 {
+	claims := Claims{Subject: c.Subject, Role: c.Role}
+	m.verified.Add(raw, verifiedToken{claims: claims, issuedAt: c.IssuedAt.Unix(), expires: c.ExpiresAt.Time})
+	return m.unlessEnded(claims, c.IssuedAt.Unix())
+}
+
+// verifiedToken is what Verify remembers of a token whose signature and
+// claims it checked.
+type verifiedToken struct {
+	claims   Claims
+	issuedAt int64 // Unix seconds
+	expires  time.Time
+}
+
+// verifiedTokens bounds the cache of verified tokens: a few megabytes, and
+// more than the clients active within a token's lifetime on one process.
+const verifiedTokens = 8192
+
+// unlessEnded returns the claims of a token issued at issuedAt unless the
+// account's sessions were ended since. iat has whole seconds: a token from
+// the second its session ended is refused too, which costs nothing, as an
+// ended account cannot sign in.
+func (m *Manager) unlessEnded(c Claims, issuedAt int64) (Claims, error) {
+	if ended := m.revokedAt(c.Subject); ended > 0 && issuedAt <= ended/1000 {
 		return Claims{}, fmt.Errorf("%w: the account's sessions were ended", ErrInvalid)
 	}
-	return Claims{Subject: c.Subject, Role: c.Role}, nil
+	return c, nil
 }
 
 func (m *Manager) keyFor(t *jwt.Token) (any, error) {
