@@ -11,7 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/bluepoint/bluepoint/internal/stmtcache"
 )
 
 // DB is the read database: where read models live. On SQLite it is a file
@@ -26,7 +27,14 @@ type DB struct {
 	Dialect Dialect
 }
 
-// OpenSQLite opens (creating) the read database file.
+// statementsKept is how many statements each SQLite connection keeps
+// prepared: the projections' and queries' distinct SQL texts, with the
+// multi-row writes of the batch sizes that come most.
+const statementsKept = 512
+
+// OpenSQLite opens (creating) the read database file. Its connections keep
+// their statements prepared: compiling them again on every call was about a sixth
+// of the projections' time.
 func OpenSQLite(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("read database: %w", err)
@@ -46,12 +54,12 @@ func OpenSQLite(path string) (*DB, error) {
 		}
 		return "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
 	}
-	w, err := sql.Open("sqlite", dsn())
+	w, err := stmtcache.Open(dsn(), statementsKept)
 	if err != nil {
 		return nil, fmt.Errorf("read database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn("query_only(ON)"))
+	r, err := stmtcache.Open(dsn("query_only(ON)"), statementsKept)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("read database: %w", err)
