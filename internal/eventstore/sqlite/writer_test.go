@@ -52,3 +52,25 @@ func TestUnsyncedWritesAloneSkipTheSync(t *testing.T) {
 		t.Fatalf("a batch of unsynced writes commits with %s", got)
 	}
 }
+
+// The writer keeps its savepoints' journals in memory (temp_store 2), and
+// the readers, whose sorts can be large, keep the default (0: a file past
+// SQLite's own limits).
+func TestWriterJournalsSavepointsInMemory(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var w, r int
+	if err := s.writeDB.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.readDB.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	if w != 2 || r != 0 {
+		t.Fatalf("temp_store: writer %d, readers %d; want 2 and 0", w, r)
+	}
+}
