@@ -24,10 +24,9 @@ import (
 //     idempotent, and deleting a subject that never had a key still leaves a
 //     tombstone.
 //
-// [MemoryKeyring] is the implementation for tests. A SQL keyring, a table
-// (subject_id primary key, wrapped bytes, erased_at) in the event store's
-// database using INSERT ... ON CONFLICT DO NOTHING for Put, is still to come;
-// it must pass the same suite, keyringtest.Exercise.
+// [MemoryKeyring] is the implementation for tests; [VaultKeyring] keeps the
+// keys in the event store's data_keys table. Both pass the same suite,
+// keyringtest.Exercise.
 type Keyring interface {
 	Get(ctx context.Context, subjectID string) (wrapped []byte, err error)
 	Put(ctx context.Context, subjectID string, wrapped []byte) (stored []byte, err error)
