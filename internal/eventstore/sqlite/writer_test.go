@@ -13,11 +13,7 @@ import (
 // anything else.
 func TestUnsyncedWritesAloneSkipTheSync(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "events.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t)
 	// PRAGMA synchronous reads 1 for NORMAL and 2 for FULL; the writer has
 	// one connection, idle between the writes below.
 	mode := func() int {
@@ -58,11 +54,7 @@ func TestUnsyncedWritesAloneSkipTheSync(t *testing.T) {
 // SQLite's own limits).
 func TestWriterJournalsSavepointsInMemory(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "events.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t)
 	var w, r int
 	if err := s.writeDB.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&w); err != nil {
 		t.Fatal(err)
@@ -73,4 +65,15 @@ func TestWriterJournalsSavepointsInMemory(t *testing.T) {
 	if w != 2 || r != 0 {
 		t.Fatalf("temp_store: writer %d, readers %d; want 2 and 0", w, r)
 	}
+}
+
+// openStore opens a store on a fresh file, closed when the test ends.
+func openStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
