@@ -59,7 +59,8 @@ type Config struct {
 
 	// CPUProfile, when set, runs workload 1's server in this process
 	// instead of a child and writes a CPU profile of the rounds there, and
-	// a block profile to CPUProfile+".block". The memory figures of that
+	// a block profile to CPUProfile+".block" and an execution trace (go tool
+	// trace) to CPUProfile+".trace". The memory figures of that
 	// server are then not measured.
 	CPUProfile string
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"time"
 
@@ -234,12 +235,23 @@ func (r *runner) startProfile() (stop func() error, err error) {
 		return nil, err
 	}
 	// The server waits more than it computes (fsync, locks, the single
-	// SQLite writer): a block profile shows where.
+	// SQLite writer): a block profile shows where, and an execution trace
+	// shows the waits a block profile misses (network, syscalls, a core).
 	runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+	tf, err := os.Create(r.cfg.CPUProfile + ".trace")
+	if err != nil {
+		pprof.StopCPUProfile()
+		return nil, errors.Join(err, f.Close())
+	}
+	if err := trace.Start(tf); err != nil {
+		pprof.StopCPUProfile()
+		return nil, errors.Join(err, f.Close(), tf.Close())
+	}
 	return func() error {
 		pprof.StopCPUProfile()
+		trace.Stop()
 		runtime.SetBlockProfileRate(0)
-		err := f.Close()
+		err := errors.Join(f.Close(), tf.Close())
 		bf, berr := os.Create(r.cfg.CPUProfile + ".block")
 		if berr != nil {
 			return errors.Join(err, berr)

@@ -29,7 +29,7 @@ type benchCmd struct {
 	StaffEmail      string        `name:"staff-email" placeholder:"EMAIL" help:"Staff account of the server at --url."`
 	StaffPassword   string        `name:"staff-password" env:"BLUEPOINT_STAFF_PASSWORD" placeholder:"PASSWORD" help:"Its password; prefer the variable."`
 	Out             string        `name:"out" placeholder:"FILE" help:"Also write the report as JSON to FILE."`
-	CPUProfile      string        `name:"cpuprofile" placeholder:"FILE" help:"Run the command workload's server in this process and write a CPU profile of its rounds to FILE (no memory figures then)."`
+	CPUProfile      string        `name:"cpuprofile" placeholder:"FILE" help:"Run the command workload's server in this process and write a CPU profile of its rounds to FILE, a block profile to FILE.block and an execution trace to FILE.trace (no memory figures then)."`
 	Quick           bool          `name:"quick" help:"Everything small, in well under a minute: rounds of 1s, one pair, 10,000-event data sets, 100 query runs."`
 }
 

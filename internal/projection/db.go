@@ -68,6 +68,10 @@ func OpenSQLite(path string) (*DB, error) {
 	return &DB{Write: w, Read: r, Dialect: SQLite}, nil
 }
 
+// readConns is how many connections the read database on Postgres keeps:
+// one per consumer of each read model's streams, and a few for queries.
+const readConns = 16
+
 // OpenPostgres opens the read database: the schema on the database at
 // dbURL, created if the user may. Every connection switches to role (when
 // set and not already the user), like the event store's.
@@ -91,7 +95,13 @@ func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) 
 		_, err := c.Exec(ctx, `SET ROLE `+pgx.Identifier{role}.Sanitize())
 		return err
 	}))
-	db.SetMaxOpenConns(10)
+	// Every consumer of every read model holds a connection while it
+	// applies a batch, and queries take more: database/sql's default of two
+	// idle connections closed the rest after each use, and each new one
+	// cost Postgres a backend start and its plans again (hundreds a second
+	// under load).
+	db.SetMaxOpenConns(readConns)
+	db.SetMaxIdleConns(readConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read database: %w", err)
