@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -47,6 +48,68 @@ func TestConsumeBatchGathersInOrder(t *testing.T) {
 		}
 		if biggest < 2 || biggest > 50 {
 			t.Fatalf("largest batch %d, want 2 to 50: events that piled up should come together", biggest)
+		}
+	})
+}
+
+// A batch consumer of several streams runs one handler call at a time for
+// all of them, mixes their events in a batch, and keeps each stream's order.
+func TestConsumeBatchOneCallAtATimeAcrossStreams(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		ctx := testCtx(t)
+		products := newEvents(t, "product", "ProductListed", 200)
+		accounts := newEvents(t, "account", "AccountOpened", 200)
+		for i := range products {
+			publish(t, b, products[i], accounts[i])
+		}
+		var (
+			mu      sync.Mutex
+			running int
+			overlap bool
+			mixed   bool
+			got     = map[string][]int64{}
+		)
+		c, err := b.ConsumeBatch(ctx, ConsumerConfig{Name: "mixed", Streams: []string{Catalog, Users}, Batch: 50},
+			func(_ context.Context, events []eventstore.Event) error {
+				mu.Lock()
+				running++
+				overlap = overlap || running > 1
+				cats := map[string]bool{}
+				for _, e := range events {
+					got[e.Category()] = append(got[e.Category()], e.StreamVersion)
+					cats[e.Category()] = true
+				}
+				mixed = mixed || len(cats) == 2
+				mu.Unlock()
+				time.Sleep(time.Millisecond) // long enough for another call to overlap, were one let in
+				mu.Lock()
+				running--
+				mu.Unlock()
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Stop()
+		eventually(t, "every event", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got["product"]) == 200 && len(got["account"]) == 200
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if overlap {
+			t.Error("two handler calls ran at once")
+		}
+		if !mixed {
+			t.Error("no batch held events of both streams")
+		}
+		for cat, versions := range got {
+			for i, v := range versions {
+				if v != int64(i+1) {
+					t.Fatalf("%s events out of order: %v", cat, versions)
+				}
+			}
 		}
 	})
 }

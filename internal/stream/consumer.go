@@ -18,8 +18,9 @@ import (
 // again. An error retries the event with backoff.
 type Handler func(ctx context.Context, e eventstore.Event, delivery Delivery) error
 
-// BatchHandler handles several events of one stream at once, in stream
-// order, all or nothing: an error means none of them took effect.
+// BatchHandler handles several events at once, all or nothing: an error
+// means none of them took effect. The events may come from any of the
+// consumer's streams; each stream's are in that stream's order.
 type BatchHandler func(ctx context.Context, events []eventstore.Event) error
 
 // Delivery says where an event came from and how often it was tried.
@@ -176,9 +177,12 @@ func (b *Broker) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) (*C
 }
 
 // ConsumeBatch is Consume for a handler that takes several events at once:
-// up to cfg.Batch events of one stream, in order, those that arrived while
-// the previous batch was handled. It keeps each stream's order: a batch that
-// fails is handled again one event at a time, and an event that keeps
+// up to cfg.Batch events, those that arrived on any of the consumer's
+// streams while the previous batch was handled. One handler call runs at a
+// time for all the streams, so a read model that several streams feed
+// applies them in one transaction at a time instead of one per stream, with
+// none waiting on another's locks. It keeps each stream's order: a batch
+// that fails is handled again one event at a time, and an event that keeps
 // failing is retried (then parked) before any later event is handled.
 func (b *Broker) ConsumeBatch(ctx context.Context, cfg ConsumerConfig, h BatchHandler) (*Consumer, error) {
 	if h == nil {
@@ -211,14 +215,25 @@ func (b *Broker) consume(ctx context.Context, cfg ConsumerConfig, h Handler, bat
 	if err := b.track(c); err != nil {
 		return nil, err
 	}
+	its := make([]jetstream.MessagesContext, 0, len(cfg.Streams))
 	for _, s := range cfg.Streams {
 		it, err := c.cons[s].Messages(jetstream.PullMaxMessages(c.inFlight()))
 		if err != nil {
-			_ = c.Stop()
+			for _, it := range its {
+				it.Drain()
+			}
+			b.untrack(c)
 			return nil, fmt.Errorf("stream: consumer %s on %s: %w", cfg.Name, s, err)
 		}
-		c.iters = append(c.iters, it)
-		c.start(s, it)
+		its = append(its, it)
+	}
+	c.iters = its
+	if batch != nil {
+		c.startBatches()
+	} else {
+		for i, s := range cfg.Streams {
+			c.start(s, its[i])
+		}
 	}
 	go func() {
 		select {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,32 +26,49 @@ const deadLetterTimeout = 10 * time.Second
 // ask.
 const nextWait = 250 * time.Millisecond
 
+// streamMsg is a message with the stream it came from.
+type streamMsg struct {
+	stream string
+	msg    jetstream.Msg
+}
+
+// startBatches runs a reader per stream, all feeding one batch worker. Each
+// reader hands over its stream's messages in order, and the one worker
+// applies them in the order handed over, so each stream's order holds.
+func (c *Consumer) startBatches() {
+	// The buffer is where the next batch gathers while one is handled.
+	work := make(chan streamMsg, c.cfg.Batch)
+	var readers sync.WaitGroup
+	for i, s := range c.cfg.Streams {
+		readers.Add(1)
+		c.readers.Add(1)
+		go func() {
+			defer c.readers.Done()
+			defer readers.Done()
+			c.read(c.iters[i], func(m jetstream.Msg) { work <- streamMsg{s, m} })
+		}()
+	}
+	go func() {
+		readers.Wait()
+		close(work)
+	}()
+	c.workers.Add(1)
+	go func() {
+		defer c.workers.Done()
+		c.runBatches(work)
+	}()
+}
+
 // start runs a reader that fetches a stream's messages and Concurrency
 // workers that handle them. With one worker, the unbuffered hand-over keeps
 // the stream's order.
 func (c *Consumer) start(stream string, it jetstream.MessagesContext) {
-	if c.batch != nil {
-		// The buffer is where the next batch gathers while one is handled.
-		work := make(chan jetstream.Msg, c.cfg.Batch)
-		c.readers.Add(1)
-		go func() {
-			defer c.readers.Done()
-			defer close(work)
-			c.read(it, work)
-		}()
-		c.workers.Add(1)
-		go func() {
-			defer c.workers.Done()
-			c.runBatches(stream, work)
-		}()
-		return
-	}
 	work := make(chan jetstream.Msg)
 	c.readers.Add(1)
 	go func() {
 		defer c.readers.Done()
 		defer close(work)
-		c.read(it, work)
+		c.read(it, func(m jetstream.Msg) { work <- m })
 	}()
 	for range c.cfg.Concurrency {
 		c.workers.Add(1)
@@ -64,7 +82,7 @@ func (c *Consumer) start(stream string, it jetstream.MessagesContext) {
 }
 
 // read passes messages to the workers until the iterator is drained.
-func (c *Consumer) read(it jetstream.MessagesContext, work chan<- jetstream.Msg) {
+func (c *Consumer) read(it jetstream.MessagesContext, pass func(jetstream.Msg)) {
 	pause := 50 * time.Millisecond
 	for {
 		msg, err := it.Next(jetstream.NextMaxWait(nextWait))
@@ -86,7 +104,7 @@ func (c *Consumer) read(it jetstream.MessagesContext, work chan<- jetstream.Msg)
 			continue
 		}
 		pause = 50 * time.Millisecond
-		work <- msg
+		pass(msg)
 	}
 }
 
@@ -167,9 +185,9 @@ func (c *Consumer) decode(msg jetstream.Msg) (e eventstore.Event, skip bool, err
 
 // runBatches hands the batch handler what gathered in work while the
 // previous batch was being handled.
-func (c *Consumer) runBatches(stream string, work <-chan jetstream.Msg) {
-	for msg := range work {
-		msgs := []jetstream.Msg{msg}
+func (c *Consumer) runBatches(work <-chan streamMsg) {
+	for m := range work {
+		msgs := []streamMsg{m}
 	gather:
 		for len(msgs) < c.cfg.Batch {
 			select {
@@ -182,69 +200,69 @@ func (c *Consumer) runBatches(stream string, work <-chan jetstream.Msg) {
 				break gather
 			}
 		}
-		c.handleBatch(stream, msgs)
+		c.handleBatch(msgs)
 	}
 }
 
 // handleBatch applies msgs in one call of the batch handler. Anything
 // unusual (a message to skip or park, a failed batch) falls back to one
 // message at a time, in order.
-func (c *Consumer) handleBatch(stream string, msgs []jetstream.Msg) {
+func (c *Consumer) handleBatch(msgs []streamMsg) {
 	if c.stopping.Load() {
 		for _, m := range msgs {
-			_ = m.Nak()
+			_ = m.msg.Nak()
 		}
 		return
 	}
 	events := make([]eventstore.Event, 0, len(msgs))
 	for _, m := range msgs {
-		e, skip, err := c.decode(m)
+		e, skip, err := c.decode(m.msg)
 		if skip || err != nil {
-			c.oneByOne(stream, msgs)
+			c.oneByOne(msgs)
 			return
 		}
 		events = append(events, e)
 	}
 	if err := c.batch(c.ctx, events); err == nil {
 		for _, m := range msgs {
-			_ = m.Ack()
+			_ = m.msg.Ack()
 		}
 		return
 	}
-	c.oneByOne(stream, msgs)
+	c.oneByOne(msgs)
 }
 
 // oneByOne handles msgs in order. A message whose handler fails is retried
 // here, after its backoff, until it succeeds or is parked: handing it back
 // to the server would let the later messages of the batch overtake it.
-func (c *Consumer) oneByOne(stream string, msgs []jetstream.Msg) {
+func (c *Consumer) oneByOne(msgs []streamMsg) {
 	for i, m := range msgs {
-		md, err := m.Metadata()
+		md, err := m.msg.Metadata()
 		if err != nil {
-			c.handBack(msgs[i:])
+			handBack(msgs[i:])
 			return
 		}
 		for attempt := int(md.NumDelivered); ; attempt++ {
-			o := c.try(stream, m, attempt, md.Sequence.Stream)
+			o := c.try(m.stream, m.msg, attempt, md.Sequence.Stream)
 			if o == settled {
 				break
 			}
 			if o == cancelled {
-				c.handBack(msgs[i:])
+				handBack(msgs[i:])
 				return
 			}
 			// The messages still held must not time out and come back
 			// meanwhile.
 			for _, held := range msgs[i:] {
-				_ = held.InProgress()
+				_ = held.msg.InProgress()
 			}
 			select {
 			case <-time.After(c.backoff(attempt)):
 			case <-c.done:
-				c.handBack(msgs[i:])
+				handBack(msgs[i:])
 				return
 			case <-c.ctx.Done():
-				c.handBack(msgs[i:])
+				handBack(msgs[i:])
 				return
 			}
 		}
@@ -252,9 +270,9 @@ func (c *Consumer) oneByOne(stream string, msgs []jetstream.Msg) {
 }
 
 // handBack returns messages to the server for the next run, in order.
-func (c *Consumer) handBack(msgs []jetstream.Msg) {
+func handBack(msgs []streamMsg) {
 	for _, m := range msgs {
-		_ = m.Nak()
+		_ = m.msg.Nak()
 	}
 }
 

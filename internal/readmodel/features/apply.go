@@ -191,7 +191,8 @@ func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) er
 		}
 	}
 	// An account's row changes with events of its own stream and of its
-	// pairs' streams, which the live runner applies concurrently: the rows
+	// pairs' streams, which the runners of several processes may apply
+	// concurrently: the rows
 	// are read with an upsert that creates the missing ones and locks them
 	// all (in id order, so two batches never wait on each other in a
 	// cycle) until the transaction ends. A missing row and a zero row fold
