@@ -80,9 +80,12 @@ func (a Aggregate[S]) kind() stateKind {
 // not folded in.
 //
 // The pipeline's state cache (Config.StateCacheSize) supplies the state as
-// last folded, so only the events appended since are read. The cache can only
-// be behind the store, never wrong about what it has seen, and the append
-// checks the version: a stale entry costs a longer read, not a wrong decision.
+// last folded, so only the events appended since are read; while the store
+// has heard of no other process writing since the state was cached, the
+// first attempt of a command reads nothing at all (see Pipeline.Run). The
+// cache can only be behind the store, never wrong about what it has seen,
+// and the append checks the version: a stale entry costs a longer read or a
+// retry, not a wrong decision.
 func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (S, int64, error) {
 	var zero S
 	if agg.Evolve == nil {
@@ -102,7 +105,7 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	loaded := st != nil && st.loaded
 	if loaded {
 		if v, ok := st.states[kind]; ok {
-			return clone(v.(S)), st.version, nil
+			return clone(v.value.(S)), st.version, nil
 		}
 	}
 	// A stream already loaded in this session (by another aggregate) is read
@@ -112,10 +115,18 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	if loaded {
 		upTo = st.version
 	}
+	fold := func(v any, events []any) any { return agg.foldOnto(clone(v.(S)), events) }
 	key := cacheKey{stream: streamID, kind: kind}
 	state, after := agg.initial(), int64(0)
-	if v, version, ok := s.cache.get(key); ok && (upTo < 0 || version <= upTo) {
-		state, after = clone(v.(S)), version
+	if e, ok := s.cache.get(key); ok && (upTo < 0 || e.version <= upTo) {
+		if s.current(e) && (upTo < 0 || e.version == upTo) {
+			// Nothing newer is known of: take the state as it is, and let
+			// the append check that the stream is still at its version.
+			s.unchecked = true
+			s.loaded(streamID, e.version).states[kind] = sessionState{value: e.state, fold: fold}
+			return clone(e.state.(S)), e.version, nil
+		}
+		state, after = clone(e.state.(S)), e.version
 	}
 	events, version, err := s.readRange(ctx, streamID, after, upTo)
 	if errors.Is(err, errGap) && after > 0 {
@@ -132,8 +143,8 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	// One private copy serves both the session and the cache: both only ever
 	// hand out copies of it.
 	kept := any(clone(state))
-	s.loaded(streamID, version).states[kind] = kept
-	s.cache.put(key, kept, version)
+	s.loaded(streamID, version).states[kind] = sessionState{value: kept, fold: fold}
+	s.cache.put(key, cacheEntry{state: kept, version: version, writes: s.writes})
 	return state, version, nil
 }
 
@@ -141,5 +152,5 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 // a caller that shows it rather than decides on it. It reads through the
 // pipeline's state cache, so a long stream costs only its newest events.
 func Current[S any](ctx context.Context, p *Pipeline, agg Aggregate[S], id string) (S, int64, error) {
-	return Load(ctx, newSession(p.store, p.codec, p.cache), agg, id)
+	return Load(ctx, p.session(false), agg, id)
 }

@@ -8,10 +8,11 @@ import (
 )
 
 // stateCache keeps recently folded aggregate states with the stream version
-// they were folded at, so that a Load reads only the events appended since.
-// It is only a head start: the append still checks every loaded stream's
-// version, so an entry that fell behind the store costs a longer read, never
-// a wrong decision.
+// they were folded at, so that a Load reads only the events appended since,
+// or nothing at all while no other process writes to the store (see
+// Session). It is only a head start: the append still checks every loaded
+// stream's version, so an entry that fell behind the store costs a longer
+// read or a retry, never a wrong decision.
 //
 // Entries are evicted least recently used first, so memory stays bounded by
 // the number of entries whatever the number of aggregates. The mutex makes
@@ -38,6 +39,11 @@ type stateKind struct {
 type cacheEntry struct {
 	state   any // never mutated: readers copy it before folding onto it
 	version int64
+	// writes is the store's count of other processes' writes (see
+	// eventstore.OtherWriters) from before the state was read or appended:
+	// while the count has not moved, no other process is known to have
+	// appended to the stream since.
+	writes uint64
 }
 
 // newStateCache returns a cache of at most max entries, or nil (no cache)
@@ -50,30 +56,29 @@ func newStateCache(max int) *stateCache {
 	return &stateCache{lru: lru}
 }
 
-// get returns the state cached under k and its version.
-func (c *stateCache) get(k cacheKey) (any, int64, bool) {
+// get returns the entry cached under k.
+func (c *stateCache) get(k cacheKey) (cacheEntry, bool) {
 	if c == nil {
-		return nil, 0, false
+		return cacheEntry{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.lru.Get(k)
-	return e.state, e.version, ok
+	return c.lru.Get(k)
 }
 
-// put caches state at version under k, unless the entry already holds a
-// newer version: concurrent sessions may finish their loads out of order,
-// and the cache should not go back in time.
-func (c *stateCache) put(k cacheKey, state any, version int64) {
+// put caches e under k, unless the entry already holds a newer version:
+// concurrent sessions may finish their loads out of order, and the cache
+// should not go back in time.
+func (c *stateCache) put(k cacheKey, e cacheEntry) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.lru.Get(k); ok && version < e.version {
+	if old, ok := c.lru.Get(k); ok && (e.version < old.version || e.version == old.version && e.writes < old.writes) {
 		return
 	}
-	c.lru.Add(k, cacheEntry{state: state, version: version})
+	c.lru.Add(k, e)
 }
 
 // drop forgets the state cached under k.

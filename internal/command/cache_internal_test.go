@@ -14,18 +14,18 @@ func key(stream string) cacheKey {
 func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newStateCache(3)
 	for i := range 5 {
-		c.put(key(fmt.Sprint("s-", i)), i, int64(i))
+		c.put(key(fmt.Sprint("s-", i)), cacheEntry{state: i, version: int64(i)})
 		if c.len() > 3 {
 			t.Fatalf("after %d puts the cache holds %d entries, want at most 3", i+1, c.len())
 		}
 	}
 	// s-2 is the oldest left; using it makes s-3 the one to go next.
-	if _, _, ok := c.get(key("s-2")); !ok {
+	if _, ok := c.get(key("s-2")); !ok {
 		t.Fatal("s-2 was evicted before s-3 and s-4")
 	}
-	c.put(key("s-5"), 5, 5)
+	c.put(key("s-5"), cacheEntry{state: 5, version: 5})
 	for stream, want := range map[string]bool{"s-0": false, "s-1": false, "s-2": true, "s-3": false, "s-4": true, "s-5": true} {
-		if _, _, ok := c.get(key(stream)); ok != want {
+		if _, ok := c.get(key(stream)); ok != want {
 			t.Errorf("%s cached = %v, want %v", stream, ok, want)
 		}
 	}
@@ -33,10 +33,20 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestCacheNeverGoesBack(t *testing.T) {
 	c := newStateCache(10)
-	c.put(key("s"), "new", 7)
-	c.put(key("s"), "old", 5) // a session that read earlier finishes later
-	if v, version, _ := c.get(key("s")); v != "new" || version != 7 {
-		t.Fatalf("cached %v at %d, want new at 7", v, version)
+	c.put(key("s"), cacheEntry{state: "new", version: 7, writes: 3})
+	c.put(key("s"), cacheEntry{state: "old", version: 5, writes: 4}) // a session that read earlier finishes later
+	if e, _ := c.get(key("s")); e.state != "new" || e.version != 7 {
+		t.Fatalf("cached %v at %d, want new at 7", e.state, e.version)
+	}
+	// At one version, the entry stored after the most other writes is the
+	// one that may be taken as current.
+	c.put(key("s"), cacheEntry{state: "new", version: 7, writes: 2})
+	if e, _ := c.get(key("s")); e.writes != 3 {
+		t.Fatalf("an entry stored before other writes replaced one stored after them: writes %d, want 3", e.writes)
+	}
+	c.put(key("s"), cacheEntry{state: "new", version: 7, writes: 9})
+	if e, _ := c.get(key("s")); e.writes != 9 {
+		t.Fatalf("the entry stored after other writes was not kept: writes %d, want 9", e.writes)
 	}
 }
 
@@ -44,12 +54,12 @@ func TestCacheKeysKinds(t *testing.T) {
 	c := newStateCache(10)
 	a := cacheKey{stream: "s", kind: stateKind{typ: reflect.TypeFor[int](), evolve: 1}}
 	b := cacheKey{stream: "s", kind: stateKind{typ: reflect.TypeFor[int](), evolve: 2}}
-	c.put(a, 1, 1)
-	if _, _, ok := c.get(b); ok {
+	c.put(a, cacheEntry{state: 1, version: 1})
+	if _, ok := c.get(b); ok {
 		t.Fatal("a state of another fold was served")
 	}
-	c.put(b, 2, 1)
-	c.put(key("other"), 3, 1)
+	c.put(b, cacheEntry{state: 2, version: 1})
+	c.put(key("other"), cacheEntry{state: 3, version: 1})
 	c.dropStream("s")
 	if c.len() != 1 {
 		t.Fatalf("dropStream left %d entries, want the other stream's only", c.len())
@@ -58,8 +68,8 @@ func TestCacheKeysKinds(t *testing.T) {
 
 func TestNilCacheCachesNothing(t *testing.T) {
 	var c *stateCache
-	c.put(key("s"), 1, 1)
-	if _, _, ok := c.get(key("s")); ok || c.len() != 0 {
+	c.put(key("s"), cacheEntry{state: 1, version: 1})
+	if _, ok := c.get(key("s")); ok || c.len() != 0 {
 		t.Fatal("a nil cache cached")
 	}
 	if newStateCache(0) != nil || newStateCache(-1) != nil {

@@ -19,6 +19,9 @@ type Pipeline struct {
 	codec *codec.Registry
 	cfg   Config
 	cache *stateCache // nil: disabled
+	// watch tells whether other processes wrote since a cached state was
+	// stored; nil when the store cannot tell, and then every load reads.
+	watch eventstore.OtherWriters
 }
 
 // New returns a pipeline that appends to store, encoding events with c.
@@ -30,8 +33,27 @@ func New(store eventstore.Store, c *codec.Registry, cfg Config) (*Pipeline, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Pipeline{store: store, codec: c, cfg: cfg, cache: newStateCache(cfg.StateCacheSize)}, nil
+	p := &Pipeline{store: store, codec: c, cfg: cfg, cache: newStateCache(cfg.StateCacheSize)}
+	p.watch, _ = store.(eventstore.OtherWriters)
+	return p, nil
 }
+
+// session starts a Session; trust lets it use cached states without a read
+// while no other process is known to have written since they were cached.
+func (p *Pipeline) session(trust bool) *Session {
+	s := &Session{store: p.store, codec: p.codec, cache: p.cache, streams: make(map[string]*sessionStream)}
+	if p.watch != nil {
+		var watching bool
+		s.writes, watching = p.watch.OtherWrites()
+		s.trusted = trust && watching && p.cache != nil
+	}
+	return s
+}
+
+// errUnchecked says that an attempt decided on cached states it did not
+// read, and ended in a way that no append checked: a rejection, or nothing
+// to append. Such an answer is not given before an attempt that reads.
+var errUnchecked = errors.New("decided on cached states no append checked")
 
 // Request is one command to run.
 type Request struct {
@@ -72,7 +94,8 @@ type Outcome struct {
 	// Replayed is true when Result is the stored result of an earlier request
 	// with the same idempotency key; nothing was applied this time.
 	Replayed bool
-	// Attempts is how many times Handle ran (0 for an immediate replay).
+	// Attempts is how many times Handle ran (0 for a replay found before
+	// any ran: a retry's lookup).
 	Attempts int
 }
 
@@ -84,10 +107,16 @@ const (
 	StatusFailed    = "failed"
 )
 
-// Run runs a command: idempotency check, Handle, then one atomic append of
-// the events with the expected versions of every stream the handler loaded,
-// the idempotency record and the trace step. A version conflict runs the
-// command again, up to Config.MaxRetries times.
+// Run runs a command: Handle, then one atomic append of the events with the
+// expected versions of every stream the handler loaded, the idempotency
+// record and the trace step. A version conflict runs the command again, up
+// to Config.MaxRetries times.
+//
+// A first attempt neither looks up its idempotency key nor reads the
+// streams whose states the cache holds while the store has heard of no
+// other process writing: the append refuses a key already recorded and a
+// stream that moved, and the command then answers from the record or runs
+// again with reads. Only an attempt that reads may reject a command.
 //
 // Errors: the handler's own error, wrapped with the command name; an
 // *IdempotencyMismatchError for a reused key; after the last retry, an error
@@ -97,24 +126,30 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		// Checked before every attempt, not only the first: a twin request
-		// that committed meanwhile must be replayed, not applied again.
-		if req.IdempotencyKey != "" {
+	trust := true
+	for attempt, retries := 1, 0; ; attempt++ {
+		// Looked up before a retry: a twin request that committed meanwhile
+		// is answered at once instead of being decided again.
+		if req.IdempotencyKey != "" && attempt > 1 {
 			out, err := p.lookup(ctx, req, attempt-1)
 			if out != nil || err != nil {
 				return out, err
 			}
 		}
-		out, err := p.attempt(ctx, req, attempt)
+		out, err := p.attempt(ctx, req, attempt, trust)
+		if errors.Is(err, errUnchecked) {
+			trust = false
+			continue
+		}
 		if !lostRace(err) {
 			return out, err
 		}
-		if attempt > p.cfg.MaxRetries {
+		trust = false
+		if retries++; retries > p.cfg.MaxRetries {
 			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, err))
 			return nil, fmt.Errorf("%s: gave up after %d attempts: %w", req.Name, attempt, err)
 		}
-		if err := p.backoff(ctx, attempt); err != nil {
+		if err := p.backoff(ctx, retries); err != nil {
 			return nil, fmt.Errorf("%s: retry after conflict: %w", req.Name, err)
 		}
 	}
@@ -130,10 +165,13 @@ func lostRace(err error) bool {
 
 // attempt runs Handle once and appends its events. A *ConcurrencyError comes
 // back unwrapped for Run to retry.
-func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Outcome, error) {
-	sess := newSession(p.store, p.codec, p.cache)
+func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int, trust bool) (*Outcome, error) {
+	sess := p.session(trust)
 	res, err := req.Handle(ctx, sess)
 	if err != nil {
+		if sess.unchecked && !isFailure(ctx, err) {
+			return nil, errUnchecked
+		}
 		return p.reject(ctx, req, attempt, err)
 	}
 	var sealer Sealer
@@ -148,6 +186,15 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 	if n == 0 && !sess.vaultWrites() && (req.IdempotencyKey == "" || len(streams) == 0) {
 		// Nothing to record: no events, and no idempotency record to keep (or
 		// no stream to keep it with, since a record goes with an append).
+		if sess.unchecked {
+			return nil, errUnchecked
+		}
+		if req.IdempotencyKey != "" {
+			// The key may still name an earlier request's answer.
+			if out, err := p.lookup(ctx, req, attempt); out != nil || err != nil {
+				return out, err
+			}
+		}
 		p.trace(ctx, req, StatusApplied, describe(0, attempt))
 		return &Outcome{Result: res, Attempts: attempt}, nil
 	}
@@ -172,6 +219,7 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 	var claimed *eventstore.ClaimConflictError
 	switch {
 	case err == nil:
+		sess.remember(appended.Events)
 		return &Outcome{Result: res, Events: appended.Events, Attempts: attempt}, nil
 	case errors.As(err, &twin):
 		// A request with the same key committed first: answer as it did.
@@ -195,7 +243,17 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int) (*Out
 		// Another command made the subject's key first: seal again with it.
 		return nil, err
 	case errors.As(err, &claimed):
-		// A unique value held by someone else is an answer, not a failure.
+		// A unique value held by someone else is an answer, not a failure,
+		// once the states it was decided on were read. The holder may be
+		// an earlier request with the same key: its answer wins.
+		if sess.unchecked {
+			return nil, errUnchecked
+		}
+		if req.IdempotencyKey != "" {
+			if out, err := p.lookup(ctx, req, attempt); out != nil || err != nil {
+				return out, err
+			}
+		}
 		p.trace(ctx, req, StatusRejected, claimed.Error())
 		return nil, fmt.Errorf("%s: %w", req.Name, err)
 	default:

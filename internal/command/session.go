@@ -19,6 +19,15 @@ type Session struct {
 	codec   *codec.Registry
 	cache   *stateCache // nil: none
 	streams map[string]*sessionStream
+	// writes is the store's count of other processes' writes when the
+	// session began (see eventstore.OtherWriters), and trusted says whether
+	// cached states stored at that count may be used without a read.
+	writes  uint64
+	trusted bool
+	// unchecked: a state came from the cache without a read. The append
+	// checks its version; an attempt that ends without one is run again
+	// with reads before its answer is believed.
+	unchecked bool
 	// vault writes that go in the same append as the events
 	claims, releases []eventstore.Claim
 	credentials      []eventstore.Credential
@@ -54,7 +63,7 @@ type sessionStream struct {
 	version int64 // as loaded
 	// states holds, by kind, a copy of each state loaded from the stream,
 	// folded up to version, so that loading it again reads nothing.
-	states map[stateKind]any
+	states map[stateKind]sessionState
 	// stored holds the decoded events up to version, once a state that
 	// cannot be cached needed them all (see Aggregate.Clone).
 	stored    []any
@@ -62,8 +71,54 @@ type sessionStream struct {
 	emitted   []any // domain events to append
 }
 
-func newSession(store eventstore.Store, c *codec.Registry, cache *stateCache) *Session {
-	return &Session{store: store, codec: c, cache: cache, streams: make(map[string]*sessionStream)}
+// sessionState is one state the session loaded, with how to fold events
+// onto a copy of it.
+type sessionState struct {
+	value any // never mutated, like a cache entry's
+	fold  func(state any, events []any) any
+}
+
+// current reports whether a cache entry may stand for the stream without a
+// read: the session trusts the cache, and no other process is known to
+// have written since the entry was stored.
+func (s *Session) current(e cacheEntry) bool {
+	return s.trusted && e.writes == s.writes
+}
+
+// remember puts in the cache the states of the streams an append moved,
+// folded on from the versions the session loaded them at with the events
+// the store recorded, so that the next command finds them current.
+func (s *Session) remember(appended []eventstore.Event) {
+	if s.cache == nil {
+		return
+	}
+	byStream := map[string][]eventstore.Event{}
+	for _, e := range appended {
+		byStream[e.StreamID] = append(byStream[e.StreamID], e)
+	}
+	for id, recorded := range byStream {
+		st := s.streams[id]
+		if st == nil || !st.loaded || len(st.states) == 0 {
+			continue
+		}
+		events := make([]any, 0, len(recorded))
+		version := st.version
+		for _, e := range recorded {
+			v, err := s.codec.Decode(e)
+			if err != nil || e.StreamVersion != version+1 {
+				events = nil // the next load reads the stream instead
+				break
+			}
+			events = append(events, v)
+			version = e.StreamVersion
+		}
+		if events == nil {
+			continue
+		}
+		for kind, ss := range st.states {
+			s.cache.put(cacheKey{stream: id, kind: kind}, cacheEntry{state: ss.fold(ss.value, events), version: version, writes: s.writes})
+		}
+	}
 }
 
 // Emit queues domain events (values registered in the codec) for the stream
@@ -151,7 +206,7 @@ func (s *Session) loaded(streamID string, version int64) *sessionStream {
 	st := s.stream(streamID)
 	if !st.loaded {
 		st.loaded, st.version = true, version
-		st.states = make(map[stateKind]any, 1)
+		st.states = make(map[stateKind]sessionState, 1)
 	}
 	return st
 }

@@ -1,6 +1,9 @@
 package eventstore
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Notifier fans a "something committed" signal out to subscribers. Drivers
 // embed it; signals coalesce so a slow subscriber never blocks a writer.
@@ -38,4 +41,41 @@ func (n *Notifier) Broadcast() {
 		default:
 		}
 	}
+}
+
+// OtherWriters is implemented by a store that hears of the commits of the
+// other processes appending to it. A cache of stream states may then use
+// what it folded without reading the store again, for as long as no other
+// process committed: the appends of this process pass through it.
+type OtherWriters interface {
+	// OtherWrites returns a count that moves on whenever another process
+	// commits, and whenever the store may have missed hearing of it (it
+	// stopped listening). watching is false while it is not listening: then
+	// nothing can be taken as current. Equal counts at two moments, both
+	// watched, mean that no other process is known to have committed in
+	// between; a commit is heard of a little after it happens, so this is a
+	// hint, never a guarantee: an append still checks every version.
+	OtherWrites() (count uint64, watching bool)
+}
+
+// WriteWatch is the bookkeeping of OtherWriters for drivers to embed.
+type WriteWatch struct {
+	count    atomic.Uint64
+	watching atomic.Bool
+}
+
+// OtherWrites implements OtherWriters.
+func (w *WriteWatch) OtherWrites() (uint64, bool) {
+	watching := w.watching.Load()
+	return w.count.Load(), watching
+}
+
+// Heard records another process's commit.
+func (w *WriteWatch) Heard() { w.count.Add(1) }
+
+// Watching records that the driver started or stopped listening; either
+// way, what was current before is not any more.
+func (w *WriteWatch) Watching(on bool) {
+	w.count.Add(1)
+	w.watching.Store(on)
 }

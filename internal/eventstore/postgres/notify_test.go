@@ -107,3 +107,39 @@ listening:
 	case <-time.After(500 * time.Millisecond):
 	}
 }
+
+// A store counts the commits of other processes it hears of, and not its
+// own: the count is what lets a cache of states skip its reads.
+func TestOtherWritesCountsOtherProcesses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	appendOne := func(s *postgres.Store) {
+		if _, err := s.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
+			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: "Opened", Data: []byte(`{}`)}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, other := twoProcesses(t)
+	deadline := time.Now().Add(15 * time.Second)
+	var before uint64
+	for watching := false; !watching; {
+		if time.Now().After(deadline) {
+			t.Fatal("the store never started listening")
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+		before, watching = s.OtherWrites()
+	}
+	appendOne(s)
+	time.Sleep(300 * time.Millisecond) // time for its own NOTIFY to come back
+	if n, _ := s.OtherWrites(); n != before {
+		t.Fatalf("the store's own commit moved its count of other writes from %d to %d", before, n)
+	}
+	appendOne(other)
+	for n, _ := s.OtherWrites(); n == before; n, _ = s.OtherWrites() {
+		if time.Now().After(deadline) {
+			t.Fatal("the other process's commit never moved the count")
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+	}
+}

@@ -65,9 +65,14 @@ type Store struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	eventstore.Notifier
+	// WriteWatch counts the other processes' commits its listener hears of.
+	eventstore.WriteWatch
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store        = (*Store)(nil)
+	_ eventstore.OtherWriters = (*Store)(nil)
+)
 
 // Open connects, migrates the schema when the connected user owns it and it
 // is behind, and switches every connection to the application role.
@@ -202,12 +207,15 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		return err
 	}
 	defer conn.Exec(context.Background(), `UNLISTEN *`) //nolint:errcheck // best effort before the conn returns to the pool
+	s.Watching(true)
+	defer s.Watching(false)
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
 		if n.Payload != s.instance {
+			s.Heard()
 			s.Broadcast()
 		}
 	}
