@@ -2,6 +2,7 @@ package command
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -20,6 +21,9 @@ import (
 type stateCache struct {
 	mu  sync.Mutex
 	lru *simplelru.LRU[cacheKey, cacheEntry]
+	// kinds lists the kinds cached per stream, so that dropping a stream's
+	// entries costs what it holds rather than a scan of the whole cache.
+	kinds map[string][]stateKind
 }
 
 // cacheKey names one kind of state folded over one stream: two aggregates
@@ -49,11 +53,22 @@ type cacheEntry struct {
 // newStateCache returns a cache of at most max entries, or nil (no cache)
 // when max is not positive.
 func newStateCache(max int) *stateCache {
-	lru, err := simplelru.NewLRU[cacheKey, cacheEntry](max, nil)
+	c := &stateCache{kinds: map[string][]stateKind{}}
+	// Called, under mu, for every entry that leaves: evicted or removed.
+	gone := func(k cacheKey, _ cacheEntry) {
+		kinds := slices.DeleteFunc(c.kinds[k.stream], func(kind stateKind) bool { return kind == k.kind })
+		if len(kinds) == 0 {
+			delete(c.kinds, k.stream)
+		} else {
+			c.kinds[k.stream] = kinds
+		}
+	}
+	lru, err := simplelru.NewLRU[cacheKey, cacheEntry](max, gone)
 	if err != nil { // max <= 0
 		return nil
 	}
-	return &stateCache{lru: lru}
+	c.lru = lru
+	return c
 }
 
 // get returns the entry cached under k.
@@ -75,8 +90,12 @@ func (c *stateCache) put(k cacheKey, e cacheEntry) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.lru.Get(k); ok && (e.version < old.version || e.version == old.version && e.writes < old.writes) {
+	old, ok := c.lru.Get(k)
+	if ok && (e.version < old.version || e.version == old.version && e.writes < old.writes) {
 		return
+	}
+	if !ok {
+		c.kinds[k.stream] = append(c.kinds[k.stream], k.kind)
 	}
 	c.lru.Add(k, e)
 }
@@ -91,19 +110,15 @@ func (c *stateCache) drop(k cacheKey) {
 	c.lru.Remove(k)
 }
 
-// dropStream forgets every state cached for a stream. It scans the whole
-// cache, which is fine for what calls it: a cache found ahead of the store,
-// which only a store restored from a backup (or a test) brings about.
+// dropStream forgets every state cached for a stream.
 func (c *stateCache) dropStream(stream string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range c.lru.Keys() {
-		if k.stream == stream {
-			c.lru.Remove(k)
-		}
+	for _, kind := range slices.Clone(c.kinds[stream]) {
+		c.lru.Remove(cacheKey{stream: stream, kind: kind})
 	}
 }
 

@@ -51,8 +51,9 @@ func (p *Pipeline) session(trust bool) *Session {
 }
 
 // errUnchecked says that an attempt decided on cached states it did not
-// read, and ended in a way that no append checked: a rejection, or nothing
-// to append. Such an answer is not given before an attempt that reads.
+// read, and either ended in a way that no append checked (a rejection,
+// nothing to append, events that would not seal) or lost at the append's
+// version check. Such an answer is not given before an attempt that reads.
 var errUnchecked = errors.New("decided on cached states no append checked")
 
 // Request is one command to run.
@@ -94,8 +95,10 @@ type Outcome struct {
 	// Replayed is true when Result is the stored result of an earlier request
 	// with the same idempotency key; nothing was applied this time.
 	Replayed bool
-	// Attempts is how many times Handle ran (0 for a replay found before
-	// any ran: a retry's lookup).
+	// Attempts is how many times the command was decided, counting one for
+	// each version conflict lost (0 for a replay found by a retry's lookup
+	// before it ran again). A decision made again only because it was
+	// made on cached states that no append checked does not count.
 	Attempts int
 }
 
@@ -115,8 +118,9 @@ const (
 // A first attempt neither looks up its idempotency key nor reads the
 // streams whose states the cache holds while the store has heard of no
 // other process writing: the append refuses a key already recorded and a
-// stream that moved, and the command then answers from the record or runs
-// again with reads. Only an attempt that reads may reject a command.
+// stream that moved, and the command then answers from the record or is
+// decided again on what it reads. A command is refused only on states read
+// from the store, or checked by its append's version checks.
 //
 // Errors: the handler's own error, wrapped with the command name; an
 // *IdempotencyMismatchError for a reused key; after the last retry, an error
@@ -126,11 +130,11 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	trust := true
-	for attempt, retries := 1, 0; ; attempt++ {
+	trust, afterConflict := true, false
+	for attempt, retries := 1, 0; ; {
 		// Looked up before a retry: a twin request that committed meanwhile
 		// is answered at once instead of being decided again.
-		if req.IdempotencyKey != "" && attempt > 1 {
+		if req.IdempotencyKey != "" && afterConflict {
 			out, err := p.lookup(ctx, req, attempt-1)
 			if out != nil || err != nil {
 				return out, err
@@ -138,13 +142,16 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 		}
 		out, err := p.attempt(ctx, req, attempt, trust)
 		if errors.Is(err, errUnchecked) {
+			// Decided on cached states that turned out stale, or that no
+			// append checked: decide again on what the store holds, at once.
+			// This is no retry: nothing lost a race.
 			trust = false
 			continue
 		}
 		if !lostRace(err) {
 			return out, err
 		}
-		trust = false
+		trust, afterConflict = false, true
 		if retries++; retries > p.cfg.MaxRetries {
 			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, err))
 			return nil, fmt.Errorf("%s: gave up after %d attempts: %w", req.Name, attempt, err)
@@ -152,6 +159,7 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 		if err := p.backoff(ctx, retries); err != nil {
 			return nil, fmt.Errorf("%s: retry after conflict: %w", req.Name, err)
 		}
+		attempt++
 	}
 }
 
@@ -180,6 +188,17 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int, trust
 	}
 	streams, n, err := sess.appends(ctx, req.Meta, sealer)
 	if err != nil {
+		if sess.unchecked {
+			return nil, errUnchecked
+		}
+		if req.IdempotencyKey != "" {
+			// An earlier request with the key may have applied, and this
+			// one fail only because what it would emit no longer seals (an
+			// erased subject): the stored answer wins.
+			if out, lerr := p.lookup(ctx, req, attempt); out != nil || lerr != nil {
+				return out, lerr
+			}
+		}
 		p.trace(ctx, req, StatusFailed, err.Error())
 		return nil, fmt.Errorf("%s: %w", req.Name, err)
 	}
@@ -238,17 +257,18 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int, trust
 			// is from another history, so the retry must start over.
 			p.cache.dropStream(conflict.StreamID)
 		}
+		if sess.unchecked {
+			return nil, errUnchecked
+		}
 		return nil, err
 	case errors.Is(err, eventstore.ErrDataKeyExists):
 		// Another command made the subject's key first: seal again with it.
 		return nil, err
 	case errors.As(err, &claimed):
-		// A unique value held by someone else is an answer, not a failure,
-		// once the states it was decided on were read. The holder may be
-		// an earlier request with the same key: its answer wins.
-		if sess.unchecked {
-			return nil, errUnchecked
-		}
+		// A unique value held by someone else is an answer, not a failure:
+		// a store checks every stream's version before the claims, so the
+		// states it was decided on were current. The holder may be an
+		// earlier request with the same key: its answer wins.
 		if req.IdempotencyKey != "" {
 			if out, err := p.lookup(ctx, req, attempt); out != nil || err != nil {
 				return out, err

@@ -87,7 +87,10 @@ func (s *Session) current(e cacheEntry) bool {
 
 // remember puts in the cache the states of the streams an append moved,
 // folded on from the versions the session loaded them at with the events
-// the store recorded, so that the next command finds them current.
+// the store recorded, so that the next command finds them current. Any
+// other state cached for a stream that moved (another kind, or one the
+// session did not load) is dropped: it is behind now, and this process's
+// own appends do not move the count of other writes that would say so.
 func (s *Session) remember(appended []eventstore.Event) {
 	if s.cache == nil {
 		return
@@ -97,6 +100,7 @@ func (s *Session) remember(appended []eventstore.Event) {
 		byStream[e.StreamID] = append(byStream[e.StreamID], e)
 	}
 	for id, recorded := range byStream {
+		s.cache.dropStream(id)
 		st := s.streams[id]
 		if st == nil || !st.loaded || len(st.states) == 0 {
 			continue

@@ -60,22 +60,31 @@ type OtherWriters interface {
 
 // WriteWatch is the bookkeeping of OtherWriters for drivers to embed.
 type WriteWatch struct {
-	count    atomic.Uint64
-	watching atomic.Bool
+	// state is the count times two, plus one while watching: one word, so
+	// that a reader never pairs a count with the flag of another moment.
+	state atomic.Uint64
 }
 
 // OtherWrites implements OtherWriters.
 func (w *WriteWatch) OtherWrites() (uint64, bool) {
-	watching := w.watching.Load()
-	return w.count.Load(), watching
+	v := w.state.Load()
+	return v >> 1, v&1 == 1
 }
 
 // Heard records another process's commit.
-func (w *WriteWatch) Heard() { w.count.Add(1) }
+func (w *WriteWatch) Heard() { w.state.Add(2) }
 
 // Watching records that the driver started or stopped listening; either
 // way, what was current before is not any more.
 func (w *WriteWatch) Watching(on bool) {
-	w.count.Add(1)
-	w.watching.Store(on)
+	for {
+		old := w.state.Load()
+		next := (old>>1 + 1) << 1
+		if on {
+			next |= 1
+		}
+		if w.state.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }

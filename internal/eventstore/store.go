@@ -17,7 +17,9 @@ type Store interface {
 	// outbox row per event and the trace steps. On a version mismatch it
 	// returns a *ConcurrencyError; on a reused idempotency key an
 	// *IdempotencyConflictError; on invalid input a *ValidationError. In every
-	// error case nothing is written.
+	// error case nothing is written. Every stream's version is checked
+	// first: a refusal of a claim, a data key or the idempotency key means
+	// that every version held.
 	Append(ctx context.Context, params *AppendParams) (*AppendResult, error)
 
 	// ReadStream returns a stream's events from a version on, in order.

@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 		{"Subscribe", testSubscribe},
 		{"Claims", testClaims},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"VersionsCheckedFirst", testVersionsCheckedFirst},
 		{"Credentials", testCredentials},
 		{"DataKeys", testDataKeys},
 		{"DataKeysWithAppend", testDataKeysWithAppend},

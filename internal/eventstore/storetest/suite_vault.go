@@ -63,6 +63,41 @@ func testClaims(t *testing.T, h Harness) {
 	wantValidation(t, err, "claims[0].scope")
 }
 
+// A stream at another version than expected is what an append reports,
+// even when its claims, data keys and idempotency key would be refused
+// too: a refusal for any of those means every version held, which the
+// command pipeline relies on to answer without reading its states again.
+func testVersionsCheckedFirst(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	a, b := newStream("account"), newStream("account")
+	first := openAccount(a, eventstore.Claim{Scope: "email", Value: "idx-first", Owner: a})
+	first.Idempotency = &eventstore.IdempotencyRecord{Key: "key-first", Fingerprint: "f", Status: 201}
+	first.DataKeys = []eventstore.DataKey{{Subject: a, Wrapped: []byte("wrapped")}}
+	mustAppend(t, s, first)
+	mustAppend(t, s, openAccount(b))
+	// b exists, so NoStream is stale; and the claim, the key and the data key are all taken.
+	_, err := s.Append(ctxT(t), &eventstore.AppendParams{
+		Streams:     []eventstore.StreamAppend{{StreamID: b, Expected: eventstore.NoStream, Events: []eventstore.EventData{ev("Opened", 2)}}},
+		Claims:      []eventstore.Claim{{Scope: "email", Value: "idx-first", Owner: b}},
+		DataKeys:    []eventstore.DataKey{{Subject: a, Wrapped: []byte("other")}},
+		Idempotency: &eventstore.IdempotencyRecord{Key: "key-first", Fingerprint: "g", Status: 201},
+	})
+	var conflict *eventstore.ConcurrencyError
+	if !errors.As(err, &conflict) || conflict.StreamID != b || conflict.Actual != 1 {
+		t.Fatalf("err = %v, want a *ConcurrencyError on %s at version 1", err, b)
+	}
+	// With the version right, the claim is what is refused next.
+	_, err = s.Append(ctxT(t), &eventstore.AppendParams{
+		Streams:     []eventstore.StreamAppend{{StreamID: b, Expected: eventstore.Exact(1), Events: []eventstore.EventData{ev("Claimed", 2)}}},
+		Claims:      []eventstore.Claim{{Scope: "email", Value: "idx-first", Owner: b}},
+		Idempotency: &eventstore.IdempotencyRecord{Key: "key-first", Fingerprint: "g", Status: 201},
+	})
+	var cce *eventstore.ClaimConflictError
+	if !errors.As(err, &cce) || cce.Owner != a {
+		t.Fatalf("err = %v, want a *ClaimConflictError held by %s", err, a)
+	}
+}
+
 // Many sign-ups race for one email: exactly one wins.
 func testConcurrentClaims(t *testing.T, h Harness) {
 	s := h.Open(t, Options{})
