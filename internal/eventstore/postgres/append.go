@@ -32,6 +32,22 @@ func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*events
 	if err := p.Validate(now); err != nil {
 		return nil, err
 	}
+	var res *eventstore.AppendResult
+	var err error
+	if s.queue != nil {
+		res, err = s.submit(ctx, p, now)
+	} else {
+		res, err = s.appendAlone(ctx, p, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.committed()
+	return res, nil
+}
+
+// appendAlone commits one append in a transaction of its own.
+func (s *Store) appendAlone(ctx context.Context, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, p, now)
 		if errors.Is(err, errAnyRaced) && attempt < maxAnyRetries {
@@ -43,11 +59,7 @@ func (s *Store) Append(ctx context.Context, p *eventstore.AppendParams) (*events
 			}
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		s.committed()
-		return res, nil
+		return res, err
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,11 @@ type Config struct {
 	AppRole string
 	// MaxConns caps the pool. Default 20.
 	MaxConns int32
+	// Committers is how many appends commit at once; appends that arrive
+	// while all of them are busy commit together, in one transaction (see
+	// group.go). Default 4; negative: each append commits on its own, on
+	// its caller's goroutine.
+	Committers int
 	// BeforeCommit, when set, runs inside each append just before it commits.
 	// It exists for tests that need transactions held open; leave it nil.
 	BeforeCommit func(ctx context.Context)
@@ -50,8 +56,16 @@ func (c Config) withDefaults() Config {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 20
 	}
+	if c.Committers == 0 {
+		c.Committers = DefaultCommitters
+	}
 	return c
 }
+
+// DefaultCommitters is Config.Committers' default: enough to overlap one
+// group's commit with the next group's statements on a small server, few
+// enough that appends under load queue and go together.
+const DefaultCommitters = 4
 
 // Store is the Postgres event store. It is safe for concurrent use.
 type Store struct {
@@ -62,8 +76,15 @@ type Store struct {
 	// its listener knows its own: their subscribers were woken directly.
 	instance string
 	wake     chan struct{} // asks the notifier to tell other processes
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// queue hands appends to the committers; nil when each append commits
+	// on its own. closed refuses appends once Close began.
+	queue  chan *groupReq
+	closed chan struct{}
+	// waiting counts the appends not yet taken by a committer.
+	waiting   atomic.Int64
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 	eventstore.Notifier
 	// WriteWatch counts the other processes' commits its listener hears of.
 	eventstore.WriteWatch
@@ -113,10 +134,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Store{cfg: cfg, pool: pool, channel: "bluepoint_events_" + cfg.Schema, instance: uuid.NewString(),
-		wake: make(chan struct{}, 1), cancel: cancel}
+		wake: make(chan struct{}, 1), closed: make(chan struct{}), cancel: cancel}
 	s.wg.Add(2)
 	go s.listen(bg)
 	go s.notifyLoop(bg)
+	if cfg.Committers > 0 {
+		s.queue = make(chan *groupReq)
+		for range cfg.Committers {
+			s.wg.Add(1)
+			go s.committer(bg)
+		}
+	}
 	return s, nil
 }
 
@@ -159,6 +187,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements eventstore.Store.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
 	s.cancel()
 	s.wg.Wait()
 	s.pool.Close()

@@ -1,0 +1,454 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
+)
+
+// Group commit. An append on its own costs a transaction: a BEGIN, a batch
+// of statements, and a COMMIT that waits for the WAL to reach the disk.
+// Under load most of Postgres's work is that per-transaction overhead, not
+// the rows. So appends go to a few committers; one that is free commits the
+// next append as before, and the appends that arrive while all of them are
+// busy are committed together, in one transaction of a fixed number of
+// statements:
+//
+//  1. the streams appended to with Any are locked (advisory locks, as alone)
+//     and their versions read;
+//  2. every stream of the group is locked (FOR UPDATE, in stream id order)
+//     and read with the keys, claims and data keys the group would write;
+//  3. each append is checked against what was read, in order, exactly as it
+//     would be checked alone: a refused one gets its error and writes
+//     nothing, the others are written with one statement per table;
+//  4. COMMIT.
+//
+// Appends of one group touch disjoint streams, keys, claims and subjects:
+// one that shares any with an earlier member waits for the group and then
+// runs alone, so that it sees the earlier one committed and is refused (or
+// not) as it would have been in sequence. A group that fails before its
+// COMMIT (a row another process inserted meanwhile, a deadlock) wrote
+// nothing, and its appends run alone, one by one.
+
+// maxGroup bounds the appends of one transaction.
+const maxGroup = 64
+
+// groupTimeout bounds a group's statements: the committer, not any one
+// caller, owns them.
+const groupTimeout = 30 * time.Second
+
+// groupReq is an append waiting for a committer.
+type groupReq struct {
+	ctx  context.Context
+	p    *eventstore.AppendParams
+	now  time.Time
+	done chan groupOut
+}
+
+type groupOut struct {
+	res *eventstore.AppendResult
+	err error
+}
+
+func (r *groupReq) reply(res *eventstore.AppendResult, err error) {
+	r.done <- groupOut{res: res, err: err}
+}
+
+// errStoreClosed refuses an append that comes after Close.
+var errStoreClosed = errors.New("postgres: the store is closed")
+
+// submit hands an append to the committers and waits for its outcome. Once
+// a committer has it, the outcome is awaited whatever happens to ctx: the
+// append may be committing, and its caller must learn whether it did.
+func (s *Store) submit(ctx context.Context, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
+	r := &groupReq{ctx: ctx, p: p, now: now, done: make(chan groupOut, 1)}
+	s.waiting.Add(1)
+	select {
+	case s.queue <- r:
+		s.waiting.Add(-1)
+	case <-ctx.Done():
+		s.waiting.Add(-1)
+		return nil, ctx.Err()
+	case <-s.closed:
+		s.waiting.Add(-1)
+		return nil, errStoreClosed
+	}
+	out := <-r.done
+	return out.res, out.err
+}
+
+// committer takes the next append, and with it those that queued while it
+// was busy.
+func (s *Store) committer(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		var first *groupReq
+		select {
+		case first = <-s.queue:
+		case <-ctx.Done():
+			return
+		}
+		reqs := []*groupReq{first}
+	gather:
+		for len(reqs) < maxGroup {
+			select {
+			case r := <-s.queue:
+				reqs = append(reqs, r)
+			default:
+				break gather
+			}
+		}
+		s.commitGroup(ctx, reqs)
+	}
+}
+
+// commitGroup commits reqs, together where it can.
+func (s *Store) commitGroup(ctx context.Context, reqs []*groupReq) {
+	together, alone := partition(reqs)
+	if len(together) == 1 {
+		alone = append(together, alone...)
+		together = nil
+	}
+	if len(together) > 0 {
+		outs, err := s.appendGroup(ctx, together)
+		for i, r := range together {
+			switch {
+			case err != nil:
+				// Nothing was written: each is tried on its own.
+				r.reply(s.appendAlone(r.ctx, r.p, r.now))
+			case outs[i].err == errAnyRaced:
+				r.reply(s.appendAlone(r.ctx, r.p, r.now))
+			default:
+				r.reply(outs[i].res, outs[i].err)
+			}
+		}
+	}
+	for _, r := range alone {
+		r.reply(s.appendAlone(r.ctx, r.p, r.now))
+	}
+}
+
+// partition picks the appends that can go together: in order, each that
+// touches nothing an earlier one of the group touches. The rest, and
+// appends that release claims (a release and a claim of one value in one
+// append are simplest checked by Postgres), run alone afterwards, in order.
+func partition(reqs []*groupReq) (together, alone []*groupReq) {
+	touched := map[string]bool{}
+	for _, r := range reqs {
+		if r.ctx.Err() != nil || len(r.p.Releases) > 0 {
+			alone = append(alone, r)
+			continue
+		}
+		keys := touches(r.p)
+		clash := false
+		for _, k := range keys {
+			clash = clash || touched[k]
+		}
+		if clash {
+			alone = append(alone, r)
+			continue
+		}
+		for _, k := range keys {
+			touched[k] = true
+		}
+		together = append(together, r)
+	}
+	return together, alone
+}
+
+// touches names what an append reads or writes besides its events.
+func touches(p *eventstore.AppendParams) []string {
+	var out []string
+	for _, sa := range p.Streams {
+		out = append(out, "s\x00"+sa.StreamID)
+	}
+	if p.Idempotency != nil {
+		out = append(out, "i\x00"+p.Idempotency.Key)
+	}
+	for _, c := range p.Claims {
+		out = append(out, "c\x00"+c.Scope+"\x00"+c.Value)
+	}
+	for _, c := range p.Credentials {
+		out = append(out, "k\x00"+c.Subject)
+	}
+	for _, k := range p.DataKeys {
+		out = append(out, "d\x00"+k.Subject)
+	}
+	return out
+}
+
+// groupState is what step 2 of a group read.
+type groupState struct {
+	anyVersions map[string]int64 // read under the advisory locks
+	versions    map[string]int64 // read under FOR UPDATE; absent: no stream
+	keys        map[string]bool  // idempotency keys recorded already
+	owners      map[[2]string]string
+	dataKeys    map[string]bool
+}
+
+// appendGroup commits reqs in one transaction. err means nothing was
+// written; otherwise outs holds each append's outcome, errAnyRaced for one
+// whose Any stream moved and must be run again.
+func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []groupOut, err error) {
+	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	defer cancel()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	st, err := readGroup(ctx, tx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	outs = make([]groupOut, len(reqs))
+	w := &groupWrite{}
+	var twins []int
+	for i, r := range reqs {
+		plans, err := st.check(r.p)
+		switch {
+		case err == errTwin:
+			twins = append(twins, i)
+		case err != nil:
+			outs[i].err = err
+		default:
+			w.add(i, r, plans, st)
+		}
+	}
+	if len(w.reqs) > 0 {
+		if err := w.run(ctx, tx, outs); err != nil {
+			return nil, err
+		}
+	}
+	if s.cfg.BeforeCommit != nil {
+		s.cfg.BeforeCommit(ctx)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// The commit may or may not have happened: running the appends
+		// again could apply them twice, so each learns of the failure.
+		err = fmt.Errorf("postgres: commit: %w", err)
+		for i := range reqs {
+			if outs[i].err == nil {
+				outs[i] = groupOut{err: err}
+			}
+		}
+		return outs, nil
+	}
+	for _, i := range twins {
+		key := reqs[i].p.Idempotency.Key
+		existing, err := s.Idempotency(ctx, key)
+		if err != nil {
+			outs[i].err = fmt.Errorf("postgres: read the idempotency record that refused the append: %w", err)
+			continue
+		}
+		outs[i].err = &eventstore.IdempotencyConflictError{Key: key, Existing: existing}
+	}
+	return outs, nil
+}
+
+// errTwin marks an append whose idempotency key is recorded already; its
+// error is made once the record can be read.
+var errTwin = errors.New("idempotency key recorded already")
+
+// readGroup does steps 1 and 2: what every check of the group needs.
+func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, error) {
+	st := &groupState{anyVersions: map[string]int64{}, versions: map[string]int64{}, keys: map[string]bool{},
+		owners: map[[2]string]string{}, dataKeys: map[string]bool{}}
+	var anyIDs, ids, keys, scopes, values, subjects []string
+	for _, r := range reqs {
+		for _, sa := range r.p.Streams {
+			ids = append(ids, sa.StreamID)
+			if sa.Expected == eventstore.Any {
+				anyIDs = append(anyIDs, sa.StreamID)
+			}
+		}
+		if r.p.Idempotency != nil {
+			keys = append(keys, r.p.Idempotency.Key)
+		}
+		for _, c := range r.p.Claims {
+			scopes, values = append(scopes, c.Scope), append(values, c.Value)
+		}
+		for _, k := range r.p.DataKeys {
+			subjects = append(subjects, k.Subject)
+		}
+	}
+	slices.Sort(anyIDs)
+	if len(anyIDs) > 0 {
+		// As alone: queue on each Any stream's advisory lock before reading
+		// its version, and before the transaction's first write.
+		b := &pgx.Batch{}
+		for _, id := range anyIDs {
+			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryClass, id)
+		}
+		b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, anyIDs)
+		br := tx.SendBatch(ctx, b)
+		err := func() error {
+			for range anyIDs {
+				if _, err := br.Exec(); err != nil {
+					return fmt.Errorf("postgres: lock streams: %w", err)
+				}
+			}
+			return collectVersions(br, st.anyVersions)
+		}()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	b := &pgx.Batch{}
+	// Sorted, as appends alone lock them, so that no two transactions wait
+	// on each other's streams in a cycle.
+	b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE`, ids)
+	if len(keys) > 0 {
+		b.Queue(`SELECT key FROM idempotency WHERE key = ANY($1)`, keys)
+	}
+	if len(scopes) > 0 {
+		b.Queue(`SELECT c.scope, c.value, c.owner FROM claims c
+			JOIN unnest($1::text[], $2::text[]) AS u(scope, value) ON c.scope = u.scope AND c.value = u.value
+			ORDER BY c.scope, c.value FOR UPDATE OF c`, scopes, values)
+	}
+	if len(subjects) > 0 {
+		b.Queue(`SELECT subject FROM data_keys WHERE subject = ANY($1)`, subjects)
+	}
+	br := tx.SendBatch(ctx, b)
+	err := func() error {
+		if err := collectVersions(br, st.versions); err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := collectSet(br, st.keys, "idempotency keys"); err != nil {
+				return err
+			}
+		}
+		if len(scopes) > 0 {
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("postgres: read claims: %w", err)
+			}
+			for rows.Next() {
+				var scope, value, owner string
+				if err := rows.Scan(&scope, &value, &owner); err != nil {
+					rows.Close()
+					return fmt.Errorf("postgres: read claims: %w", err)
+				}
+				st.owners[[2]string{scope, value}] = owner
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("postgres: read claims: %w", err)
+			}
+		}
+		if len(subjects) > 0 {
+			return collectSet(br, st.dataKeys, "data keys")
+		}
+		return nil
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func collectVersions(br pgx.BatchResults, into map[string]int64) error {
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("postgres: read stream versions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return fmt.Errorf("postgres: read stream versions: %w", err)
+		}
+		into[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: read stream versions: %w", err)
+	}
+	return nil
+}
+
+func collectSet(br pgx.BatchResults, into map[string]bool, what string) error {
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("postgres: read %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("postgres: read %s: %w", what, err)
+		}
+		into[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: read %s: %w", what, err)
+	}
+	return nil
+}
+
+// check does step 3 for one append: what it would be refused for alone,
+// in the order an append alone finds it (its streams in id order, then its
+// claims, data keys and idempotency key), or its plans.
+func (st *groupState) check(p *eventstore.AppendParams) ([]streamPlan, error) {
+	plans := make([]streamPlan, len(p.Streams))
+	order := make([]int, len(p.Streams))
+	for i, sa := range p.Streams {
+		plans[i] = streamPlan{StreamAppend: sa, base: int64(sa.Expected), isAny: sa.Expected == eventstore.Any}
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmpString(plans[a].StreamID, plans[b].StreamID)
+	})
+	for _, i := range order {
+		sp := &plans[i]
+		current := st.versions[sp.StreamID] // 0: no stream
+		if sp.isAny {
+			if current != st.anyVersions[sp.StreamID] {
+				return nil, errAnyRaced
+			}
+			sp.base = current
+			continue
+		}
+		if current != sp.base {
+			return nil, &eventstore.ConcurrencyError{StreamID: sp.StreamID, Expected: sp.Expected, Actual: current}
+		}
+	}
+	for _, c := range p.Claims {
+		if owner, ok := st.owners[[2]string{c.Scope, c.Value}]; ok && owner != c.Owner {
+			return nil, &eventstore.ClaimConflictError{Scope: c.Scope, Value: c.Value, Owner: owner}
+		}
+	}
+	for _, k := range p.DataKeys {
+		if st.dataKeys[k.Subject] {
+			return nil, fmt.Errorf("data key of %s: %w", k.Subject, eventstore.ErrDataKeyExists)
+		}
+	}
+	if p.Idempotency != nil && st.keys[p.Idempotency.Key] {
+		return nil, errTwin
+	}
+	return plans, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
