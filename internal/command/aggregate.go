@@ -148,6 +148,30 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	return state, version, nil
 }
 
+// LoadNew is Load for an aggregate whose id the command has just made up (a
+// new random id), so its stream cannot exist yet: on a command's first
+// attempt it reads nothing and returns the initial state at version 0. The
+// append still checks that the stream does not exist; should it exist, the
+// command is decided again with Load's read, as is any answer that no
+// append checked.
+func LoadNew[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (S, int64, error) {
+	streamID := agg.Stream(id)
+	if !s.first || agg.Evolve == nil || s.streams[streamID] != nil {
+		return Load(ctx, s, agg, id)
+	}
+	clone, ok := copyFunc(agg.Clone)
+	if !ok {
+		return Load(ctx, s, agg, id)
+	}
+	initial := agg.initial()
+	st := s.loaded(streamID, 0)
+	st.fresh = true
+	st.states[agg.kind()] = sessionState{value: any(clone(initial)),
+		fold: func(v any, events []any) any { return agg.foldOnto(clone(v.(S)), events) }}
+	s.unchecked = true
+	return initial, 0, nil
+}
+
 // Current returns an aggregate's state as of now, outside any command, for
 // a caller that shows it rather than decides on it. It reads through the
 // pipeline's state cache, so a long stream costs only its newest events.

@@ -353,3 +353,47 @@ func TestTrustFollowsOtherProcesses(t *testing.T) {
 		t.Fatalf("after the other commit: read from %v, answered %s; want a read from 3 and a balance of 0", got, out.Result.Body)
 	}
 }
+
+// openNew opens an account under id, taking the stream as new.
+func openNew(id string, amount int64) handler {
+	return func(ctx context.Context, s *command.Session) (command.Result, error) {
+		a, v, err := command.LoadNew(ctx, s, accounts, id)
+		if err != nil {
+			return command.Result{}, err
+		}
+		if v != 0 || a.Balance != 0 {
+			return command.Result{}, errors.New("the account exists already")
+		}
+		s.Emit(accounts.Stream(id), deposited{Amount: amount})
+		return command.Result{Status: 201}, nil
+	}
+}
+
+// A stream whose id the command made up is taken as new without a read;
+// should it exist after all, the append says so and the command is
+// decided again on what it reads.
+func TestLoadNewReadsNothing(t *testing.T) {
+	forEachStore(t, command.Config{}, func(t *testing.T, e *env) {
+		p, log := logged(t, e, command.Config{})
+		id := newID()
+		out := mustRun(t, p, "Open", openNew(id, 7))
+		if got := log.take(); len(got) != 0 || out.Attempts != 1 {
+			t.Fatalf("opening read %+v in %d attempts, want no read in 1", got, out.Attempts)
+		}
+		if got := e.balance(t, id); got != 7 {
+			t.Fatalf("balance %d, want 7", got)
+		}
+		// The id is taken: the append refuses NoStream, and the decision
+		// made again on the stream as read refuses the command.
+		if _, err := p.Run(ctxT(t), &command.Request{Name: "Open", Handle: openNew(id, 5)}); err == nil || err.Error() != "Open: the account exists already" {
+			t.Fatalf("opening an existing id: %v, want the handler's refusal", err)
+		}
+		// The first open's append left the state in the cache at version 1.
+		if got := log.froms(); !slices.Equal(got, []int64{2}) {
+			t.Fatalf("the second decision read from %v, want [2]", got)
+		}
+		if got := e.balance(t, id); got != 7 {
+			t.Fatalf("balance %d after the refused open, want 7", got)
+		}
+	})
+}

@@ -41,7 +41,7 @@ func New(store eventstore.Store, c *codec.Registry, cfg Config) (*Pipeline, erro
 // session starts a Session; trust lets it use cached states without a read
 // while no other process is known to have written since they were cached.
 func (p *Pipeline) session(trust bool) *Session {
-	s := &Session{store: p.store, codec: p.codec, cache: p.cache, streams: make(map[string]*sessionStream)}
+	s := &Session{store: p.store, codec: p.codec, cache: p.cache, streams: make(map[string]*sessionStream), first: trust}
 	if p.watch != nil {
 		var watching bool
 		s.writes, watching = p.watch.OtherWrites()
@@ -185,6 +185,13 @@ func (p *Pipeline) attempt(ctx context.Context, req *Request, attempt int, trust
 	var sealer Sealer
 	if p.cfg.Seal != nil {
 		sealer = p.cfg.Seal()
+		if f, ok := sealer.(FreshSealer); ok {
+			for id, st := range sess.streams {
+				if st.fresh {
+					f.Fresh(id)
+				}
+			}
+		}
 	}
 	streams, n, err := sess.appends(ctx, req.Meta, sealer)
 	if err != nil {

@@ -17,6 +17,15 @@ type Sealer interface {
 	DataKeys() []eventstore.DataKey
 }
 
+// FreshSealer is a Sealer that can be told which streams the command takes
+// as new (LoadNew), so that it makes their subjects' keys without looking
+// for stored ones. Should a key exist after all, the append refuses it
+// (eventstore.ErrDataKeyExists) and the command runs again with reads.
+type FreshSealer interface {
+	Sealer
+	Fresh(streamID string)
+}
+
 // SealFunc is a Sealer that makes no data keys.
 type SealFunc func(ctx context.Context, streamID string, event any) (any, error)
 

@@ -24,9 +24,12 @@ type Session struct {
 	// cached states stored at that count may be used without a read.
 	writes  uint64
 	trusted bool
-	// unchecked: a state came from the cache without a read. The append
-	// checks its version; an attempt that ends without one is run again
-	// with reads before its answer is believed.
+	// first: the command's first attempt, which may take a stream it made
+	// the id of as new without reading it (LoadNew).
+	first bool
+	// unchecked: a state came from the cache, or was taken as new, without
+	// a read. The append checks its version; an attempt that ends without
+	// one is run again with reads before its answer is believed.
 	unchecked bool
 	// vault writes that go in the same append as the events
 	claims, releases []eventstore.Claim
@@ -61,6 +64,7 @@ func (s *Session) vaultWrites() bool {
 type sessionStream struct {
 	loaded  bool
 	version int64 // as loaded
+	fresh   bool  // taken as new by LoadNew, unread
 	// states holds, by kind, a copy of each state loaded from the stream,
 	// folded up to version, so that loading it again reads nothing.
 	states map[stateKind]sessionState

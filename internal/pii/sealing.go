@@ -25,11 +25,23 @@ type Sealing struct {
 	c     *Cipher
 	aeads map[string]cipher.AEAD
 	made  []NewKey
+	fresh map[string]bool
 }
 
 // Sealing starts an operation's sealing.
 func (c *Cipher) Sealing() *Sealing {
 	return &Sealing{c: c, aeads: map[string]cipher.AEAD{}}
+}
+
+// Fresh says that subjectID was made up by this operation (a new random
+// id), so the keyring is not asked for its key: a new one is made. The key
+// goes with the sealed data as any new key does, and a store that holds
+// one for the subject already refuses it.
+func (s *Sealing) Fresh(subjectID string) {
+	if s.fresh == nil {
+		s.fresh = map[string]bool{}
+	}
+	s.fresh[subjectID] = true
 }
 
 // NewKeys returns the keys made for new subjects, in the order they were
@@ -53,7 +65,11 @@ func (s *Sealing) aead(ctx context.Context, subjectID string) (cipher.AEAD, erro
 		return a, nil
 	}
 	var dk DataKey
-	wrapped, err := s.c.keys.Get(ctx, subjectID)
+	var wrapped []byte
+	err := ErrNoKey
+	if !s.fresh[subjectID] {
+		wrapped, err = s.c.keys.Get(ctx, subjectID)
+	}
 	switch {
 	case err == nil:
 		if dk, err = s.c.wrap.unwrap(subjectID, wrapped); err != nil {

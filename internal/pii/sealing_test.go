@@ -77,3 +77,34 @@ func TestSealingUsesStoredKeys(t *testing.T) {
 		t.Fatalf("sealing for an erased subject: want ErrErased, got %v", err)
 	}
 }
+
+// A subject the operation made up is given a new key without asking the
+// keyring; others are still looked up.
+func TestSealingFreshSubjectsSkipTheKeyring(t *testing.T) {
+	ctx := context.Background()
+	c, ring, _ := newTestCipher(t)
+	counted := &countingKeyring{MemoryKeyring: ring}
+	c.keys = counted
+	s := c.Sealing()
+	s.Fresh("acct-fresh")
+	token, err := s.Seal(ctx, "acct-fresh", "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counted.gets != 0 {
+		t.Fatalf("%d keyring reads for a fresh subject, want none", counted.gets)
+	}
+	if _, err := s.Seal(ctx, "acct-other", "Grace"); err != nil || counted.gets != 1 {
+		t.Fatalf("another subject: %v after %d reads, want one read", err, counted.gets)
+	}
+	keys := s.NewKeys()
+	if len(keys) != 2 || keys[0].Subject != "acct-fresh" {
+		t.Fatalf("new keys %+v, want the fresh subject's first", keys)
+	}
+	if _, err := ring.Put(ctx, "acct-fresh", keys[0].Wrapped); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Open(ctx, token); err != nil || got != "Ada" {
+		t.Fatalf("open: %q, %v", got, err)
+	}
+}

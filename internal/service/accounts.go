@@ -63,7 +63,7 @@ func (s *Service) open(ctx context.Context, call Call, in OpenAccount) (*command
 	id := newID()
 	index := pii.BlindIndex(s.master, emailScope, pii.NormalizeEmail(in.Email))
 	out, err := s.pipeline.Run(ctx, call.request("OpenAccount", func(ctx context.Context, sess *command.Session) (command.Result, error) {
-		state, _, err := command.Load(ctx, sess, accounts, id)
+		state, _, err := command.LoadNew(ctx, sess, accounts, id)
 		if err != nil {
 			return command.Result{}, err
 		}

@@ -140,6 +140,14 @@ func (a *accountSealer) Seal(ctx context.Context, streamID string, ev any) (any,
 	return a.s.SealValue(ctx, subject, ev)
 }
 
+// Fresh implements command.FreshSealer: an account stream the command
+// opens under a new id has no data key yet.
+func (a *accountSealer) Fresh(streamID string) {
+	if subject, ok := strings.CutPrefix(streamID, account.Category+"-"); ok && subject != "" {
+		a.s.Fresh(subject)
+	}
+}
+
 func (a *accountSealer) DataKeys() []eventstore.DataKey {
 	made := a.s.NewKeys()
 	keys := make([]eventstore.DataKey, len(made))
