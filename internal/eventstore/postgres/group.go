@@ -30,11 +30,12 @@ import (
 //  4. COMMIT.
 //
 // Appends of one group touch disjoint streams, keys, claims and subjects:
-// one that shares any with an earlier member waits for the group and then
-// runs alone, so that it sees the earlier one committed and is refused (or
+// one that shares any with another member waits for the group and then
+// runs alone, so that it sees the other one committed and is refused (or
 // not) as it would have been in sequence. A group that fails before its
-// COMMIT (a row another process inserted meanwhile, a deadlock) wrote
-// nothing, and its appends run alone, one by one.
+// COMMIT (a row another process inserted meanwhile, a lock held too long,
+// a deadlock) wrote nothing, and its appends run alone, each on its
+// caller's goroutine and context.
 
 // maxGroup bounds the appends of one transaction.
 const maxGroup = 64
@@ -42,6 +43,10 @@ const maxGroup = 64
 // groupTimeout bounds a group's statements: the committer, not any one
 // caller, owns them.
 const groupTimeout = 30 * time.Second
+
+// groupLockTimeout bounds each wait of a group for a lock (Postgres's
+// lock_timeout, in the group's transaction only).
+const groupLockTimeout = "500ms"
 
 // groupReq is an append waiting for a committer.
 type groupReq struct {
@@ -54,18 +59,25 @@ type groupReq struct {
 type groupOut struct {
 	res *eventstore.AppendResult
 	err error
+	// alone tells the caller to commit the append on its own, on its own
+	// goroutine and context: nothing of it was written.
+	alone bool
 }
 
 func (r *groupReq) reply(res *eventstore.AppendResult, err error) {
 	r.done <- groupOut{res: res, err: err}
 }
 
+func (r *groupReq) runAlone() { r.done <- groupOut{alone: true} }
+
 // errStoreClosed refuses an append that comes after Close.
 var errStoreClosed = errors.New("postgres: the store is closed")
 
 // submit hands an append to the committers and waits for its outcome. Once
 // a committer has it, the outcome is awaited whatever happens to ctx: the
-// append may be committing, and its caller must learn whether it did.
+// append may be committing, and its caller must learn whether it did. (A
+// group's wait is bounded by its lock timeout and statement timeout.) An
+// append the group could not take is committed here, alone.
 func (s *Store) submit(ctx context.Context, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
 	r := &groupReq{ctx: ctx, p: p, now: now, done: make(chan groupOut, 1)}
 	s.waiting.Add(1)
@@ -80,6 +92,9 @@ func (s *Store) submit(ctx context.Context, p *eventstore.AppendParams, now time
 		return nil, errStoreClosed
 	}
 	out := <-r.done
+	if out.alone {
+		return s.appendAlone(ctx, p, now)
+	}
 	return out.res, out.err
 }
 
@@ -108,56 +123,62 @@ func (s *Store) committer(ctx context.Context) {
 	}
 }
 
-// commitGroup commits reqs, together where it can.
+// commitGroup commits reqs, together where it can. A lone append is
+// committed here, so that the committer stays busy for as long as it takes
+// and the appends arriving meanwhile queue for the next group. Appends
+// the group did not take, or wrote nothing of, are handed back to their
+// callers once the group is done, to commit each on its own.
 func (s *Store) commitGroup(ctx context.Context, reqs []*groupReq) {
-	together, alone := partition(reqs)
-	if len(together) == 1 {
-		alone = append(together, alone...)
-		together = nil
+	if len(reqs) == 1 {
+		r := reqs[0]
+		r.reply(s.appendAlone(r.ctx, r.p, r.now))
+		return
 	}
-	if len(together) > 0 {
+	together, alone := partition(reqs)
+	if len(together) > 1 {
 		outs, err := s.appendGroup(ctx, together)
+		if err != nil {
+			s.fallbacks.Add(1)
+		}
 		for i, r := range together {
 			switch {
-			case err != nil:
-				// Nothing was written: each is tried on its own.
-				r.reply(s.appendAlone(r.ctx, r.p, r.now))
-			case outs[i].err == errAnyRaced:
-				r.reply(s.appendAlone(r.ctx, r.p, r.now))
+			case err != nil, outs[i].err == errAnyRaced:
+				r.runAlone() // nothing of it was written
 			default:
 				r.reply(outs[i].res, outs[i].err)
 			}
 		}
+	} else {
+		alone = append(together, alone...)
 	}
 	for _, r := range alone {
-		r.reply(s.appendAlone(r.ctx, r.p, r.now))
+		r.runAlone()
 	}
 }
 
-// partition picks the appends that can go together: in order, each that
-// touches nothing an earlier one of the group touches. The rest, and
-// appends that release claims (a release and a claim of one value in one
-// append are simplest checked by Postgres), run alone afterwards, in order.
+// partition picks the appends that can go together: each that touches
+// nothing an earlier one of reqs touches. The rest, and appends that
+// release claims (a release and a claim of one value in one append are
+// simplest checked by Postgres), run alone after the group, so that they
+// see what it committed.
 func partition(reqs []*groupReq) (together, alone []*groupReq) {
 	touched := map[string]bool{}
 	for _, r := range reqs {
-		if r.ctx.Err() != nil || len(r.p.Releases) > 0 {
-			alone = append(alone, r)
+		if r.ctx.Err() != nil {
+			alone = append(alone, r) // it writes nothing
 			continue
 		}
 		keys := touches(r.p)
-		clash := false
+		clash := len(r.p.Releases) > 0
 		for _, k := range keys {
 			clash = clash || touched[k]
+			touched[k] = true
 		}
 		if clash {
 			alone = append(alone, r)
-			continue
+		} else {
+			together = append(together, r)
 		}
-		for _, k := range keys {
-			touched[k] = true
-		}
-		together = append(together, r)
 	}
 	return together, alone
 }
@@ -196,7 +217,8 @@ type groupState struct {
 // written; otherwise outs holds each append's outcome, errAnyRaced for one
 // whose Any stream moved and must be run again.
 func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []groupOut, err error) {
-	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	// Not the committer's context: Close lets a group under way finish.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 	defer cancel()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -215,6 +237,7 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 		switch {
 		case err == errTwin:
 			twins = append(twins, i)
+			outs[i].err = err // made once the record can be read
 		case err != nil:
 			outs[i].err = err
 		default:
@@ -238,7 +261,6 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 				outs[i] = groupOut{err: err}
 			}
 		}
-		return outs, nil
 	}
 	for _, i := range twins {
 		key := reqs[i].p.Idempotency.Key
@@ -279,6 +301,12 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 		}
 	}
 	slices.Sort(anyIDs)
+	// A group that meets a lock held for long gives up and hands its
+	// appends back to be committed alone, rather than hold them all (and
+	// the locks it has) meanwhile.
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, groupLockTimeout); err != nil {
+		return nil, fmt.Errorf("postgres: lock timeout: %w", err)
+	}
 	if len(anyIDs) > 0 {
 		// As alone: queue on each Any stream's advisory lock before reading
 		// its version, and before the transaction's first write.
@@ -307,14 +335,14 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 	b := &pgx.Batch{}
 	// Sorted, as appends alone lock them, so that no two transactions wait
 	// on each other's streams in a cycle.
-	b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE`, ids)
+	b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id COLLATE "C" FOR UPDATE`, ids)
 	if len(keys) > 0 {
 		b.Queue(`SELECT key FROM idempotency WHERE key = ANY($1)`, keys)
 	}
 	if len(scopes) > 0 {
 		b.Queue(`SELECT c.scope, c.value, c.owner FROM claims c
 			JOIN unnest($1::text[], $2::text[]) AS u(scope, value) ON c.scope = u.scope AND c.value = u.value
-			ORDER BY c.scope, c.value FOR UPDATE OF c`, scopes, values)
+			ORDER BY c.scope COLLATE "C", c.value COLLATE "C" FOR UPDATE OF c`, scopes, values)
 	}
 	if len(subjects) > 0 {
 		b.Queue(`SELECT subject FROM data_keys WHERE subject = ANY($1)`, subjects)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,6 +244,11 @@ func TestGroupCommitSerialisesWhatClashes(t *testing.T) {
 	keyA.Idempotency = &eventstore.IdempotencyRecord{Key: "same", Fingerprint: "a", Status: 201}
 	keyB.Idempotency = &eventstore.IdempotencyRecord{Key: "same", Fingerprint: "b", Status: 201}
 	_, errs := h.group(t, a, b, keyA, keyB)
+	// Taken together, the pairs would break the group on its unique
+	// indexes, and it would fall back.
+	if n := postgres.Fallbacks(h.Store); n != 0 {
+		t.Errorf("%d groups fell back, want none: the clashing appends must wait, not join", n)
+	}
 	var conflict *eventstore.ConcurrencyError
 	if (errs[0] == nil) == (errs[1] == nil) || !errors.As(errors.Join(errs[0], errs[1]), &conflict) || conflict.Actual != 2 {
 		t.Errorf("two appends at version 1: %v, %v; want one to win and one to find version 2", errs[0], errs[1])
@@ -260,7 +266,7 @@ func TestGroupCommitSerialisesWhatClashes(t *testing.T) {
 // creates between the group's read and its write) writes nothing; its
 // appends then run alone and get what they would have got alone.
 func TestGroupCommitFallsBackAlone(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the open transaction below holds up other tests' DDL.
 	h := openHeld(t)
 	ctx := context.Background()
 	racing := eventstore.StreamID("account", uuid.NewString())
@@ -289,7 +295,8 @@ func TestGroupCommitFallsBackAlone(t *testing.T) {
 		for time.Now().Before(deadline) {
 			var waiting int
 			_ = watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO streams%'`).Scan(&waiting)
+				WHERE datname = current_database() AND wait_event_type = 'Lock'
+				AND query LIKE '%INSERT INTO streams (stream_id, category, version)%unnest%'`).Scan(&waiting)
 			if waiting > 0 {
 				break
 			}
@@ -308,5 +315,55 @@ func TestGroupCommitFallsBackAlone(t *testing.T) {
 	}
 	if v, _ := h.StreamVersion(ctx, other); v != 1 {
 		t.Errorf("the other stream at %d, want 1", v)
+	}
+	if n := postgres.Fallbacks(h.Store); n != 1 {
+		t.Errorf("%d groups fell back, want 1", n)
+	}
+}
+
+// Close lets a group under way commit, and its appends learn that it did.
+func TestGroupCommitFinishesOnClose(t *testing.T) {
+	t.Parallel()
+	h := openHeld(t)
+	ctx := context.Background()
+	s := func() string { return eventstore.StreamID("account", uuid.NewString()) }
+	h.armed.Store(true)
+	blocker := make(chan error, 1)
+	go func() {
+		_, err := h.Append(ctx, one(s(), eventstore.NoStream))
+		blocker <- err
+	}()
+	<-h.entered
+	members := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range members {
+		wg.Go(func() { _, members[i] = h.Append(ctx, one(s(), eventstore.NoStream)) })
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for postgres.Waiting(h.Store) < int64(len(members)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the appends never queued")
+		}
+		time.Sleep(time.Millisecond) // polling with a deadline
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- h.Close() }()
+	close(h.release)
+	if err := <-blocker; err != nil {
+		t.Fatalf("the append under way at Close: %v", err)
+	}
+	wg.Wait()
+	for i, err := range members {
+		// Queued when Close began: committed by the group, or refused as
+		// closed, never failed half-way.
+		if err != nil && !strings.Contains(err.Error(), "closed") {
+			t.Errorf("append %d queued at Close: %v", i, err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Append(ctx, one(s(), eventstore.NoStream)); err == nil {
+		t.Fatal("an append after Close was taken")
 	}
 }
