@@ -88,10 +88,18 @@ type Store struct {
 	// synchronous is the writer connection's synchronous mode ("" when
 	// unknown); only the writer goroutine touches it.
 	synchronous string
+	// dataVersion is the writer connection's last PRAGMA data_version;
+	// only the writer goroutine touches it.
+	dataVersion int64
 	eventstore.Notifier
+	// WriteWatch counts the commits of other processes the writer notices.
+	eventstore.WriteWatch
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store        = (*Store)(nil)
+	_ eventstore.OtherWriters = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database file, applies migrations and
 // starts the writer.
@@ -142,6 +150,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// The connection opened with the configured mode.
 		synchronous: cfg.Synchronous,
 	}
+	// From here on, other processes' commits are noticed (at the writer's
+	// next transaction); what was read before is not taken as current.
+	if err := writeDB.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&s.dataVersion); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite: data version: %w", err), readDB.Close(), stmts.Close(), writeDB.Close())
+	}
+	s.Watching(true)
 	s.wg.Add(1)
 	go s.writeLoop()
 	return s, nil

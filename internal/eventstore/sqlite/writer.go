@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
@@ -107,6 +108,9 @@ func (s *Store) commit(batch []*writeReq) {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+		if err := s.noticeOtherWriters(ctx, sqlTx); err != nil {
+			return err
+		}
 		tx := wtx{Tx: sqlTx, stmts: s.stmts}
 		for i, req := range batch {
 			if err := req.ctx.Err(); err != nil {
@@ -180,5 +184,24 @@ func (s *Store) setSynchronous(ctx context.Context, mode string) error {
 		return fmt.Errorf("sqlite: synchronous %s: %w", mode, err)
 	}
 	s.synchronous = mode
+	return nil
+}
+
+// noticeOtherWriters counts a commit of another process since the writer's
+// last transaction (see eventstore.OtherWriters). SQLite tells a
+// connection when others changed the database: PRAGMA data_version moves
+// for every commit but the connection's own, and this connection is the
+// only one of the process that writes. A commit is noticed at the next
+// write rather than at once; a state cached meanwhile costs a conflict at
+// that write, never a wrong decision.
+func (s *Store) noticeOtherWriters(ctx context.Context, tx *sql.Tx) error {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: data version: %w", err)
+	}
+	if v != s.dataVersion {
+		s.dataVersion = v
+		s.Heard()
+	}
 	return nil
 }
