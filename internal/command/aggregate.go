@@ -172,6 +172,15 @@ func LoadNew[S any](ctx context.Context, s *Session, agg Aggregate[S], id string
 	return initial, 0, nil
 }
 
+// Latest returns an aggregate's state for a decision that does not pin its
+// version (a price read from a rule, say): what the cache holds, without a
+// read, while the store has heard of no other process writing since it was
+// cached; otherwise what a read finds. It is what a read a moment earlier
+// would have given.
+func Latest[S any](ctx context.Context, p *Pipeline, agg Aggregate[S], id string) (S, int64, error) {
+	return Load(ctx, p.session(true), agg, id)
+}
+
 // Current returns an aggregate's state as of now, outside any command, for
 // a caller that shows it rather than decides on it. It reads through the
 // pipeline's state cache, so a long stream costs only its newest events.

@@ -397,3 +397,34 @@ func TestLoadNewReadsNothing(t *testing.T) {
 		}
 	})
 }
+
+// Latest takes a cached state as it is while no other process is known to
+// write, and reads once one is.
+func TestLatestReadsOnlyAfterOtherWrites(t *testing.T) {
+	forEachStore(t, command.Config{}, func(t *testing.T, e *env) {
+		p, w := trusting(t, e)
+		id := newID()
+		mustRun(t, p, "Deposit", deposit(id, 10))
+		w.take()
+		for range 3 {
+			if a, v, err := command.Latest(ctxT(t), p, accounts, id); err != nil || a.Balance != 10 || v != 1 {
+				t.Fatalf("Latest = %+v at %d, %v; want 10 at 1", a, v, err)
+			}
+		}
+		if got := w.take(); len(got) != 0 {
+			t.Fatalf("Latest read %+v, want nothing", got)
+		}
+		other, err := command.New(e.store, e.codec, command.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, other, "Deposit", deposit(id, 5))
+		w.count.Add(1) // news of it
+		if a, v, err := command.Latest(ctxT(t), p, accounts, id); err != nil || a.Balance != 15 || v != 2 {
+			t.Fatalf("after the news, Latest = %+v at %d, %v; want 15 at 2", a, v, err)
+		}
+		if got := w.froms(); !slices.Equal(got, []int64{2}) {
+			t.Fatalf("after the news Latest read from %v, want [2]", got)
+		}
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/bluepoint/bluepoint/internal/command"
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/domain/rule"
-	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/rules"
 )
 
@@ -38,28 +37,21 @@ func (s *Service) Rules(ctx context.Context) ([]rules.Rule, error) {
 }
 
 // Rule returns the rule in force for kind: its latest version, or the
-// shipped default (version 1) if staff never changed it. It reads the rule
-// without pinning its version: a transaction priced a moment before a rule
-// change records the version that priced it.
+// shipped default (version 1) if staff never changed it. It takes the rule
+// without pinning its version, from the pipeline's cache while no other
+// process is known to have written (command.Latest): a transaction priced a
+// moment before a rule change records the version that priced it.
 func (s *Service) Rule(ctx context.Context, kind string) (rules.Rule, error) {
 	def, ok := defaultRule(kind)
 	if !ok {
 		return rules.Rule{}, domain.NotFound("kind", "no rule of kind %q; kinds are %v", kind, rules.Kinds())
 	}
-	recorded, err := s.store.ReadStream(ctx, &eventstore.ReadStreamParams{StreamID: ruleStreams.Stream(kind)})
+	state, version, err := command.Latest(ctx, s.pipeline, ruleStreams, kind)
 	if err != nil {
 		return rules.Rule{}, fmt.Errorf("load rule %s: %w", kind, err)
 	}
-	if len(recorded) == 0 {
+	if version == 0 {
 		return def, nil
-	}
-	var state rule.State
-	for _, r := range recorded {
-		ev, err := s.codec.Decode(r)
-		if err != nil {
-			return rules.Rule{}, fmt.Errorf("load rule %s: %w", kind, err)
-		}
-		state = rule.Evolve(state, ev)
 	}
 	c := state.Current
 	return rules.Rule{Kind: c.Kind, Version: c.Version, Points: c.Points, Condition: c.Condition}, nil
