@@ -48,7 +48,11 @@ func (s *Service) RequestEncounter(ctx context.Context, call Call) (*EncounterTo
 		if err != nil {
 			return nil, err
 		}
-		return s.issueEncounter(civ)
+		tok, err := s.issueEncounter(civ)
+		if err != nil {
+			return nil, err
+		}
+		return tok, drawEncounter(tok)
 	}
 	out, err := s.pipeline.Run(ctx, call.request("RequestEncounter", func(ctx context.Context, sess *command.Session) (command.Result, error) {
 		civ, _, err := command.Load(ctx, sess, accounts, call.Actor.ID)
@@ -59,6 +63,8 @@ func (s *Service) RequestEncounter(ctx context.Context, call Call) (*EncounterTo
 		if err != nil {
 			return command.Result{}, err
 		}
+		// The token is kept under the key; its QR code is drawn from it
+		// for each answer, so the record stays a few hundred bytes.
 		return reply(201, tok)
 	}))
 	if err != nil {
@@ -69,9 +75,15 @@ func (s *Service) RequestEncounter(ctx context.Context, call Call) (*EncounterTo
 		return nil, fmt.Errorf("encounter token kept under the idempotency key: %w", err)
 	}
 	tok.Replayed = out.Replayed
+	if tok.QRPNG == "" { // records kept before the QR code was left out hold it
+		if err := drawEncounter(&tok); err != nil {
+			return nil, err
+		}
+	}
 	return &tok, nil
 }
 
+// issueEncounter signs a token for civ, without its QR code.
 func (s *Service) issueEncounter(civ account.State) (*EncounterToken, error) {
 	if civ.Status != account.Active {
 		return nil, domain.AccountPending("the account is %s; only an active civilian can meet officers", civ.Status)
@@ -80,11 +92,17 @@ func (s *Service) issueEncounter(civ account.State) (*EncounterToken, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issue encounter token: %w", err)
 	}
-	png, err := encounter.QRPNG(tok.Value, 0)
+	return &EncounterToken{Token: tok.Value, ExpiresAt: tok.ExpiresAt}, nil
+}
+
+// drawEncounter adds the token's QR code.
+func drawEncounter(tok *EncounterToken) error {
+	png, err := encounter.QRPNG(tok.Token, 0)
 	if err != nil {
-		return nil, fmt.Errorf("encounter QR code: %w", err)
+		return fmt.Errorf("encounter QR code: %w", err)
 	}
-	return &EncounterToken{Token: tok.Value, ExpiresAt: tok.ExpiresAt, QRPNG: base64.StdEncoding.EncodeToString(png)}, nil
+	tok.QRPNG = base64.StdEncoding.EncodeToString(png)
+	return nil
 }
 
 // InteractionResult is the answer to a recorded interaction.

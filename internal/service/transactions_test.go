@@ -314,6 +314,18 @@ func TestEncounterRetryGetsTheSameToken(t *testing.T) {
 		if first.Replayed || !again.Replayed || again.Token != first.Token || again.QRPNG != first.QRPNG || !again.ExpiresAt.Equal(first.ExpiresAt) {
 			t.Fatalf("retry: first %+v, again %+v", first.Token, again.Token)
 		}
+		if img, err := base64.StdEncoding.DecodeString(again.QRPNG); err != nil || len(img) == 0 {
+			t.Fatalf("the retry's QR code: %d bytes, %v", len(img), err)
+		}
+		// The record keeps the token; the QR code is drawn from it again.
+		rec, err := e.store.Idempotency(ctxT(t), call.IdempotencyKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept service.EncounterToken
+		if err := json.Unmarshal(rec.Response, &kept); err != nil || kept.Token != first.Token || kept.QRPNG != "" {
+			t.Fatalf("kept record %s (%v): want the token without its QR code", rec.Response, err)
+		}
 		fresh, err := e.svc.RequestEncounter(ctxT(t), service.Call{Actor: civ, IdempotencyKey: civ.ID + ":enc-2", Fingerprint: "request-encounter"})
 		if err != nil || fresh.Token == first.Token || fresh.Replayed {
 			t.Fatalf("another key: %v, same token %v", err, fresh.Token == first.Token)
