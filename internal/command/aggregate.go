@@ -59,6 +59,12 @@ func (a Aggregate[S]) foldOnto(state S, events []any) S {
 	return state
 }
 
+// folder returns how to fold events onto a copy of a state the session or
+// the cache holds.
+func (a Aggregate[S]) folder(clone func(S) S) func(any, []any) any {
+	return func(v any, events []any) any { return a.foldOnto(clone(v.(S)), events) }
+}
+
 // kind identifies the aggregate's way of folding for the cache.
 func (a Aggregate[S]) kind() stateKind {
 	k := stateKind{typ: reflect.TypeFor[S](), evolve: reflect.ValueOf(a.Evolve).Pointer()}
@@ -115,7 +121,7 @@ func Load[S any](ctx context.Context, s *Session, agg Aggregate[S], id string) (
 	if loaded {
 		upTo = st.version
 	}
-	fold := func(v any, events []any) any { return agg.foldOnto(clone(v.(S)), events) }
+	fold := agg.folder(clone)
 	key := cacheKey{stream: streamID, kind: kind}
 	state, after := agg.initial(), int64(0)
 	if e, ok := s.cache.get(key); ok && (upTo < 0 || e.version <= upTo) {
@@ -166,8 +172,7 @@ func LoadNew[S any](ctx context.Context, s *Session, agg Aggregate[S], id string
 	initial := agg.initial()
 	st := s.loaded(streamID, 0)
 	st.fresh = true
-	st.states[agg.kind()] = sessionState{value: any(clone(initial)),
-		fold: func(v any, events []any) any { return agg.foldOnto(clone(v.(S)), events) }}
+	st.states[agg.kind()] = sessionState{value: any(clone(initial)), fold: agg.folder(clone)}
 	s.unchecked = true
 	return initial, 0, nil
 }

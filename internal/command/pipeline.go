@@ -130,11 +130,11 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	trust, afterConflict := true, false
+	trust := true
 	for attempt, retries := 1, 0; ; {
 		// Looked up before a retry: a twin request that committed meanwhile
 		// is answered at once instead of being decided again.
-		if req.IdempotencyKey != "" && afterConflict {
+		if req.IdempotencyKey != "" && retries > 0 {
 			out, err := p.lookup(ctx, req, attempt-1)
 			if out != nil || err != nil {
 				return out, err
@@ -151,7 +151,7 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (*Outcome, error) {
 		if !lostRace(err) {
 			return out, err
 		}
-		trust, afterConflict = false, true
+		trust = false
 		if retries++; retries > p.cfg.MaxRetries {
 			p.trace(ctx, req, StatusFailed, fmt.Sprintf("still conflicting after %d attempts: %v", attempt, err))
 			return nil, fmt.Errorf("%s: gave up after %d attempts: %w", req.Name, attempt, err)

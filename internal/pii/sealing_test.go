@@ -17,11 +17,18 @@ func (k *countingKeyring) Get(ctx context.Context, subjectID string) ([]byte, er
 	return k.MemoryKeyring.Get(ctx, subjectID)
 }
 
-func TestSealingMakesNewKeysWithoutStoringThem(t *testing.T) {
-	ctx := context.Background()
+// countedCipher is a test cipher whose keyring reads are counted.
+func countedCipher(t *testing.T) (*Cipher, *MemoryKeyring, *countingKeyring) {
+	t.Helper()
 	c, ring, _ := newTestCipher(t)
 	counted := &countingKeyring{MemoryKeyring: ring}
 	c.keys = counted
+	return c, ring, counted
+}
+
+func TestSealingMakesNewKeysWithoutStoringThem(t *testing.T) {
+	ctx := context.Background()
+	c, ring, counted := countedCipher(t)
 
 	s := c.Sealing()
 	a, err := s.Seal(ctx, "acct-new", "Ada")
@@ -82,9 +89,7 @@ func TestSealingUsesStoredKeys(t *testing.T) {
 // keyring; others are still looked up.
 func TestSealingFreshSubjectsSkipTheKeyring(t *testing.T) {
 	ctx := context.Background()
-	c, ring, _ := newTestCipher(t)
-	counted := &countingKeyring{MemoryKeyring: ring}
-	c.keys = counted
+	c, ring, counted := countedCipher(t)
 	s := c.Sealing()
 	s.Fresh("acct-fresh")
 	token, err := s.Seal(ctx, "acct-fresh", "Ada")

@@ -69,7 +69,7 @@ func OpenSQLite(path string) (*DB, error) {
 }
 
 // readConns is how many connections the read database on Postgres keeps:
-// one per consumer of each read model's streams, and a few for queries.
+// one per read model's consumer and per rebuild, and the rest for queries.
 const readConns = 16
 
 // OpenPostgres opens the read database: the schema on the database at
@@ -95,8 +95,8 @@ func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) 
 		_, err := c.Exec(ctx, `SET ROLE `+pgx.Identifier{role}.Sanitize())
 		return err
 	}))
-	// Every consumer of every read model holds a connection while it
-	// applies a batch, and queries take more: database/sql's default of two
+	// Every read model's consumer holds a connection while it applies a
+	// batch, and queries take more: database/sql's default of two
 	// idle connections closed the rest after each use, and each new one
 	// cost Postgres a backend start and its plans again (hundreds a second
 	// under load).

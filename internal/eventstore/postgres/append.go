@@ -83,13 +83,7 @@ func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now 
 		return nil, err
 	}
 	batch := &pgx.Batch{}
-	// Lock streams in one global order so two multi-stream appends can
-	// never deadlock on each other.
-	order := make([]int, len(plans))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(plans[a].StreamID, plans[b].StreamID) })
+	order := lockOrder(plans)
 	for _, i := range order {
 		queueStreamCheck(batch, &plans[i])
 	}
@@ -125,18 +119,38 @@ func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now 
 	return result, nil
 }
 
+// newPlans plans each stream of an append at its expected version (Any at
+// 0, until resolved).
+func newPlans(streams []eventstore.StreamAppend) []streamPlan {
+	plans := make([]streamPlan, len(streams))
+	for i, sa := range streams {
+		plans[i] = streamPlan{StreamAppend: sa, base: max(int64(sa.Expected), 0), isAny: sa.Expected == eventstore.Any}
+	}
+	return plans
+}
+
+// lockOrder returns the indexes of plans in stream id order, byte by byte:
+// the one order every append locks its streams in, so that two appends
+// never wait on each other in a cycle.
+func lockOrder(plans []streamPlan) []int {
+	order := make([]int, len(plans))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(plans[a].StreamID, plans[b].StreamID) })
+	return order
+}
+
 // resolve turns Any into the stream's current version. It runs before the
 // transaction's first write, so the transaction id (taken at the first
 // write) is newer than every commit the append builds on: ordering the log
 // by transaction id then keeps each stream's versions in order.
 func resolve(ctx context.Context, tx pgx.Tx, streams []eventstore.StreamAppend) ([]streamPlan, error) {
-	plans := make([]streamPlan, len(streams))
+	plans := newPlans(streams)
 	var anyIDs []string
-	for i, sa := range streams {
-		plans[i] = streamPlan{StreamAppend: sa, base: int64(sa.Expected), isAny: sa.Expected == eventstore.Any}
-		if plans[i].isAny {
-			plans[i].base = 0
-			anyIDs = append(anyIDs, sa.StreamID)
+	for _, sp := range plans {
+		if sp.isAny {
+			anyIDs = append(anyIDs, sp.StreamID)
 		}
 	}
 	if len(anyIDs) == 0 {

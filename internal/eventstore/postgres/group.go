@@ -432,16 +432,8 @@ func collectSet(br pgx.BatchResults, into map[string]bool, what string) error {
 // in the order an append alone finds it (its streams in id order, then its
 // claims, data keys and idempotency key), or its plans.
 func (st *groupState) check(p *eventstore.AppendParams) ([]streamPlan, error) {
-	plans := make([]streamPlan, len(p.Streams))
-	order := make([]int, len(p.Streams))
-	for i, sa := range p.Streams {
-		plans[i] = streamPlan{StreamAppend: sa, base: int64(sa.Expected), isAny: sa.Expected == eventstore.Any}
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		return cmpString(plans[a].StreamID, plans[b].StreamID)
-	})
-	for _, i := range order {
+	plans := newPlans(p.Streams)
+	for _, i := range lockOrder(plans) {
 		sp := &plans[i]
 		current := st.versions[sp.StreamID] // 0: no stream
 		if sp.isAny {
@@ -469,14 +461,4 @@ func (st *groupState) check(p *eventstore.AppendParams) ([]streamPlan, error) {
 		return nil, errTwin
 	}
 	return plans, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

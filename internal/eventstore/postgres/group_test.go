@@ -139,7 +139,6 @@ func TestGroupCommitChecksEachAppend(t *testing.T) {
 		{StreamID: stream(), Expected: eventstore.NoStream},
 	}}
 
-	start := time.Now()
 	results, errs := h.group(t,
 		full,                                // 0: everything new
 		one(existing, eventstore.Exact(1)),  // 1: at the version expected
@@ -150,7 +149,6 @@ func TestGroupCommitChecksEachAppend(t *testing.T) {
 		one(anyStream, eventstore.Any, "C"), // 6: Any on a stream at 2
 		pin,                                 // 7: pins only
 	)
-	t.Logf("group took %s", time.Since(start))
 	for _, i := range []int{0, 1, 6, 7} {
 		if errs[i] != nil {
 			t.Fatalf("append %d: %v", i, errs[i])

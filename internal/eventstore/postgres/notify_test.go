@@ -61,14 +61,6 @@ func TestCommitWakesOtherProcess(t *testing.T) {
 // wake them a second time.
 func TestOwnCommitWakesOnce(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	appendOne := func(s *postgres.Store) {
-		if _, err := s.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
-			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
-				Events: []eventstore.EventData{{Type: "Opened", Data: []byte(`{}`)}}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	s, other := twoProcesses(t)
 	sig, cancel := s.Subscribe()
 	defer cancel()
@@ -76,7 +68,7 @@ func TestOwnCommitWakesOnce(t *testing.T) {
 	deadline := time.After(15 * time.Second)
 listening:
 	for {
-		appendOne(other)
+		appendNew(t, other)
 		select {
 		case <-sig:
 			break listening
@@ -95,7 +87,7 @@ listening:
 			t.Fatal("the wake-ups never stopped")
 		}
 	}
-	appendOne(s)
+	appendNew(t, s)
 	select {
 	case <-sig:
 	default:
@@ -112,14 +104,6 @@ listening:
 // own: the count is what lets a cache of states skip its reads.
 func TestOtherWritesCountsOtherProcesses(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	appendOne := func(s *postgres.Store) {
-		if _, err := s.Append(ctx, &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
-			{StreamID: eventstore.StreamID("account", uuid.NewString()), Expected: eventstore.NoStream,
-				Events: []eventstore.EventData{{Type: "Opened", Data: []byte(`{}`)}}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	s, other := twoProcesses(t)
 	deadline := time.Now().Add(15 * time.Second)
 	var before uint64
@@ -130,16 +114,22 @@ func TestOtherWritesCountsOtherProcesses(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling with a deadline
 		before, watching = s.OtherWrites()
 	}
-	appendOne(s)
+	appendNew(t, s)
 	time.Sleep(300 * time.Millisecond) // time for its own NOTIFY to come back
 	if n, _ := s.OtherWrites(); n != before {
 		t.Fatalf("the store's own commit moved its count of other writes from %d to %d", before, n)
 	}
-	appendOne(other)
+	appendNew(t, other)
 	for n, _ := s.OtherWrites(); n == before; n, _ = s.OtherWrites() {
 		if time.Now().After(deadline) {
 			t.Fatal("the other process's commit never moved the count")
 		}
 		time.Sleep(10 * time.Millisecond) // polling with a deadline
 	}
+}
+
+// appendNew opens a new stream in s.
+func appendNew(t *testing.T, s *postgres.Store) {
+	t.Helper()
+	mustAppend(t, s, one(eventstore.StreamID("account", uuid.NewString()), eventstore.NoStream))
 }
