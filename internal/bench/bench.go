@@ -240,7 +240,7 @@ func (r *runner) runRemote(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	if err := r.commandLevels(ctx, rep, w, nil); err != nil {
+	if err := r.commandLevels(ctx, rep, w, nil, nil); err != nil {
 		return err
 	}
 	return r.lagLevels(ctx, rep, w)

@@ -63,7 +63,7 @@ func (r *runner) runCommands(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	err = r.commandLevels(ctx, rep, w, raw)
+	err = r.commandLevels(ctx, rep, w, raw, p)
 	if err := errors.Join(err, stopProfile()); err != nil {
 		return err
 	}
@@ -144,27 +144,32 @@ func round(ctx context.Context, n int, d time.Duration, do op) roundResult {
 
 // commandLevels runs workload 1: at each concurrency, Pairs rounds of raw
 // SQL and Bluepoint interleaved (raw first), and the medians.
-func (r *runner) commandLevels(ctx context.Context, rep *Report, w *world, raw *rawStore) error {
+func (r *runner) commandLevels(ctx context.Context, rep *Report, w *world, raw *rawStore, server *process) error {
 	bluepoint := func(ctx context.Context, i int) (string, time.Duration, error) { return w.do(ctx, w.clients[i]) }
 	warm := min(time.Second, r.cfg.Duration)
 	r.logf("warming up for %s", warm)
 	round(ctx, maxOf(r.cfg.Clients), warm, bluepoint)
 	for _, n := range r.cfg.Clients {
 		level := CommandLevel{Clients: n, ByKind: map[string]Latency{}}
-		var thr, rawThr, ratios []float64
+		var thr, rawThr, ratios, cpuServer, cpuMachine, cpuRaw []float64
 		all := map[string][]time.Duration{}
 		var merged []time.Duration
 		for pair := range r.cfg.Pairs {
 			var rd Round
 			if raw != nil {
+				before := sampleCPU(nil)
 				rr := round(ctx, n, r.cfg.Duration, raw.op)
 				if rr.err != nil {
 					return fmt.Errorf("raw baseline at %d clients: %w", n, rr.err)
 				}
 				rd.Raw = rr.rate()
 				rawThr = append(rawThr, rd.Raw)
+				_, rd.CPU.RawMachine = perCommand(before, sampleCPU(nil), rr.ops)
+				cpuRaw = append(cpuRaw, rd.CPU.RawMachine)
 			}
+			before := sampleCPU(server)
 			br := round(ctx, n, r.cfg.Duration, bluepoint)
+			rd.CPU.Server, rd.CPU.Machine = perCommand(before, sampleCPU(server), br.ops)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -177,6 +182,7 @@ func (r *runner) commandLevels(ctx context.Context, rep *Report, w *world, raw *
 			rd.Bluepoint, rd.Commands = br.rate(), br.ops
 			level.Errors += br.errors
 			thr = append(thr, rd.Bluepoint)
+			cpuServer, cpuMachine = append(cpuServer, rd.CPU.Server), append(cpuMachine, rd.CPU.Machine)
 			if rd.Raw > 0 {
 				rd.Ratio = rd.Bluepoint / rd.Raw
 				ratios = append(ratios, rd.Ratio)
@@ -186,9 +192,11 @@ func (r *runner) commandLevels(ctx context.Context, rep *Report, w *world, raw *
 				all[k] = append(all[k], v...)
 				merged = append(merged, v...)
 			}
-			r.logf("commands, %d clients, pair %d/%d: raw %.0f txn/s, bluepoint %.0f commands/s", n, pair+1, r.cfg.Pairs, rd.Raw, rd.Bluepoint)
+			r.logf("commands, %d clients, pair %d/%d: raw %.0f txn/s, bluepoint %.0f commands/s; cpu ms per command %.2f serve, %.2f machine (raw %.2f)",
+				n, pair+1, r.cfg.Pairs, rd.Raw, rd.Bluepoint, rd.CPU.Server, rd.CPU.Machine, rd.CPU.RawMachine)
 		}
 		level.Throughput, level.RawThroughput, level.Ratio = median(thr), median(rawThr), median(ratios)
+		level.CPU = CPU{Server: median(cpuServer), Machine: median(cpuMachine), RawMachine: median(cpuRaw)}
 		lat := summarize(merged)
 		level.P50, level.P99 = lat.P50, lat.P99
 		for k, v := range all {

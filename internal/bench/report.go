@@ -41,7 +41,9 @@ type CommandLevel struct {
 	// (median), 0 when there is none (a run against a URL).
 	RawThroughput float64 `json:"raw_throughput,omitempty"`
 	// Ratio is the median of the per-pair Bluepoint/raw ratios.
-	Ratio  float64            `json:"ratio,omitempty"`
+	Ratio float64 `json:"ratio,omitempty"`
+	// CPU is the median CPU time per command and per raw transaction.
+	CPU    CPU                `json:"cpu_ms"`
 	P50    float64            `json:"p50_ms"`
 	P99    float64            `json:"p99_ms"`
 	Errors int                `json:"errors"`
@@ -55,6 +57,23 @@ type Round struct {
 	Bluepoint float64 `json:"throughput"`
 	Ratio     float64 `json:"ratio,omitempty"`
 	Commands  int     `json:"commands"`
+	CPU       CPU     `json:"cpu_ms"`
+}
+
+// CPU is CPU time in milliseconds per command (per transaction for the raw
+// baseline), read from /proc around each round; zeros where it could not be
+// read. Unlike throughput, it barely moves with what else the machine is
+// doing, so it compares two builds well.
+type CPU struct {
+	// Server is the serve process alone (with the embedded default, that
+	// includes the stream engine); zero when serve runs in the bench
+	// process or elsewhere (--url, --cpuprofile).
+	Server float64 `json:"server,omitempty"`
+	// Machine is every core's busy time: serve, the database and stream
+	// servers, and the load generator.
+	Machine float64 `json:"machine,omitempty"`
+	// RawMachine is Machine for the raw baseline's transactions.
+	RawMachine float64 `json:"raw_machine,omitempty"`
 }
 
 // Latency summarises a set of timings.
@@ -135,14 +154,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "backend %s, %d cores, %s, rounds of %s, %d pairs, mix %d/%d/%d/%d (interaction/donation/redemption/sign-up), elapsed %s\n\n",
 		r.Backend, r.Cores, r.GoVersion, r.Duration, r.Pairs, r.Mix.Interactions, r.Mix.Donations, r.Mix.Redemptions, r.Mix.SignUps, r.Elapsed)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "1. commands\tclients\tcommands/s\traw txn/s\tratio\tp50 ms\tp99 ms\terrors\tratios\t")
+	fmt.Fprintln(tw, "1. commands\tclients\tcommands/s\traw txn/s\tratio\tp50 ms\tp99 ms\terrors\tratios\tcpu ms: serve\tmachine\traw\t")
 	for _, l := range r.Commands {
 		var ratios []string
 		for _, rd := range l.Rounds {
 			ratios = append(ratios, num(rd.Ratio))
 		}
-		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", l.Clients, num(l.Throughput), num(l.RawThroughput),
-			num(l.Ratio), num(l.P50), num(l.P99), l.Errors, strings.Join(ratios, " "))
+		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", l.Clients, num(l.Throughput), num(l.RawThroughput),
+			num(l.Ratio), num(l.P50), num(l.P99), l.Errors, strings.Join(ratios, " "),
+			num(l.CPU.Server), num(l.CPU.Machine), num(l.CPU.RawMachine))
 	}
 	if len(r.Commands) > 0 {
 		fmt.Fprintln(tw, "\t")
