@@ -111,6 +111,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	pc.MaxConns = cfg.MaxConns
+	// Every statement of the store finds its rows by key through an index.
+	// The planner still took sequential scans while the tables were young
+	// (an estimate of ten pages until autovacuum first analyses a table,
+	// up to a minute later) and kept them in the cached plans of prepared
+	// statements as the tables grew: group reads of a few keys scanned
+	// thousands of rows. Without sequential scans the plans are the ones
+	// the tables will need, from the first statement.
+	pc.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	role := pgx.Identifier{cfg.AppRole}.Sanitize()
 	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		var current string
