@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,19 +69,42 @@ func OpenSQLite(path string) (*DB, error) {
 	return &DB{Write: w, Read: r, Dialect: SQLite}, nil
 }
 
-// readConns is how many connections the read database on Postgres keeps:
-// one per read model's consumer and per rebuild, and the rest for queries.
-const readConns = 16
+// Connections the read database on Postgres keeps open (and idle): the
+// writers' are one per read model's consumer and per rebuild; the readers'
+// serve queries.
+const (
+	writeConns = 8
+	readConns  = 16
+)
 
 // OpenPostgres opens the read database: the schema on the database at
 // dbURL, created if the user may. Every connection switches to role (when
 // set and not already the user), like the event store's.
 func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) {
+	// Projections find every row they change by key. The planner took
+	// sequential scans of a read model's young tables (never analysed
+	// yet) and kept them in its cached plans as the tables grew, so the
+	// writers plan without them; queries keep the planner's own choice
+	// (analytics scan whole tables on purpose).
+	w, err := openPostgres(ctx, dbURL, schema, role, writeConns, map[string]string{"enable_seqscan": "off"})
+	if err != nil {
+		return nil, err
+	}
+	r, err := openPostgres(ctx, dbURL, schema, role, readConns, nil)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &DB{Write: w, Read: r, Dialect: Postgres}, nil
+}
+
+func openPostgres(ctx context.Context, dbURL, schema, role string, conns int, params map[string]string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("read database: parse URL: %w", err)
 	}
 	cfg.RuntimeParams["search_path"] = schema
+	maps.Copy(cfg.RuntimeParams, params)
 	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
 		if role == "" {
 			return nil
@@ -95,13 +119,12 @@ func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) 
 		_, err := c.Exec(ctx, `SET ROLE `+pgx.Identifier{role}.Sanitize())
 		return err
 	}))
-	// Every read model's consumer holds a connection while it applies a
-	// batch, and queries take more: database/sql's default of two
-	// idle connections closed the rest after each use, and each new one
-	// cost Postgres a backend start and its plans again (hundreds a second
-	// under load).
-	db.SetMaxOpenConns(readConns)
-	db.SetMaxIdleConns(readConns)
+	// Consumers and queries hold connections in turn: database/sql's
+	// default of two idle connections closed the rest after each use, and
+	// each new one cost Postgres a backend start and its plans again
+	// (hundreds a second under load).
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read database: %w", err)
@@ -118,7 +141,7 @@ func OpenPostgres(ctx context.Context, dbURL, schema, role string) (*DB, error) 
 		db.Close()
 		return nil, fmt.Errorf("read database: schema %q does not exist: run `bluepoint migrate`", schema)
 	}
-	return &DB{Write: db, Read: db, Dialect: Postgres}, nil
+	return db, nil
 }
 
 // Close closes the database.
