@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/bluepoint/bluepoint/internal/service"
+	"github.com/bluepoint/bluepoint/internal/traceid"
 )
 
 // TraceHeader is the response header that names the request's trace id.
@@ -136,12 +136,9 @@ func traceFrom(h http.Header, span oteltrace.SpanContext) string {
 	return NewTraceID()
 }
 
-// NewTraceID returns a random W3C-shaped trace id: 32 hex digits.
-func NewTraceID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+// NewTraceID returns a new W3C trace id: 32 hex digits that begin with the
+// time (see package traceid).
+func NewTraceID() string { return traceid.String() }
 
 func validTraceID(id string) bool {
 	if id == "" || len(id) > 64 {

@@ -22,6 +22,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/service/servicetest"
 	"github.com/bluepoint/bluepoint/internal/stream"
 	"github.com/bluepoint/bluepoint/internal/testenv"
+	"github.com/bluepoint/bluepoint/internal/traceid"
 )
 
 // BenchmarkCommitToVisible measures, on Postgres and the NATS server of
@@ -108,7 +109,7 @@ func BenchmarkCommitToVisible(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			call := service.Call{TraceID: strings.ReplaceAll(uuid.NewString(), "-", "")}
+			call := service.Call{TraceID: traceid.String()} // as the HTTP API makes them
 			sent := time.Now()
 			out, err := svc.OpenAccount(ctx, call, service.OpenAccount{Kind: account.Civilian,
 				Name: "Bench Civilian", Email: fmt.Sprintf("bench-%d@example.org", i), Password: "s3cret-enough"})

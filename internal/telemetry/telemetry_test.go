@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bluepoint/bluepoint/internal/api"
 	"github.com/bluepoint/bluepoint/internal/service"
@@ -59,13 +61,20 @@ func TestSpansReachTheExporterWithTheRequestsTraceID(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
+	before := time.Now().UnixMilli()
 	handler(t, tr).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/things/secret-42", nil))
+	after := time.Now().UnixMilli()
 	if err := tr.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	id, err := hex.DecodeString(rec.Header().Get(api.TraceHeader))
 	if err != nil || len(id) != 16 {
 		t.Fatalf("trace id %q is not the W3C shape", rec.Header().Get(api.TraceHeader))
+	}
+	// The span's trace id is made as Bluepoint's own: it begins with the
+	// time in milliseconds.
+	if ms := int64(binary.BigEndian.Uint64(append([]byte{0, 0}, id[:6]...))); ms < before || ms > after {
+		t.Fatalf("trace id %x begins with %d ms; want between %d and %d", id, ms, before, after)
 	}
 	got := c.received()
 	if !bytes.Contains(got, id) {

@@ -92,3 +92,18 @@ func rawPostgres(b *testing.B) storetest.RawAppend {
 		})
 	}
 }
+
+// BenchmarkTraceSteps compares random and time-ordered trace ids.
+//
+//	BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench TraceSteps -benchtime 20000x ./internal/eventstore/postgres/
+func BenchmarkTraceSteps(b *testing.B) {
+	storetest.BenchmarkTraceSteps(b, func(b *testing.B) eventstore.Store {
+		url, schema := benchSchema(b)
+		s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, 200_000)
+}

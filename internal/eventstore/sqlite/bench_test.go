@@ -72,3 +72,17 @@ func rawSQLite(b *testing.B) storetest.RawAppend {
 		return tx.Commit()
 	}
 }
+
+// BenchmarkTraceSteps compares random and time-ordered trace ids.
+//
+//	go test -run '^$' -bench TraceSteps -benchtime 20000x ./internal/eventstore/sqlite/
+func BenchmarkTraceSteps(b *testing.B) {
+	storetest.BenchmarkTraceSteps(b, func(b *testing.B) eventstore.Store {
+		s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "events.db")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, 200_000)
+}
