@@ -276,7 +276,13 @@ func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep
 		}
 	}
 	if len(ids) > 0 {
-		if err := r.store.MarkSent(ctx, ids); err != nil {
+		// A stop that comes after the publish still lets the rows be
+		// marked: left unmarked, the next relay publishes them again, and
+		// the streams drop those duplicates only within their window.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+		err := r.store.MarkSent(mctx, ids)
+		cancel()
+		if err != nil {
 			// Published but not marked: the next round publishes again and
 			// the stream drops the duplicates.
 			return 0, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
@@ -312,6 +318,9 @@ func (r *Relay) publish(ctx context.Context, pending []eventstore.OutboxEntry) (
 	}
 	return streams, nil
 }
+
+// markTimeout bounds marking published rows sent once the relay stops.
+const markTimeout = 5 * time.Second
 
 // recoverPage is how many sent rows Recover reads at a time.
 const recoverPage = 1000

@@ -393,3 +393,47 @@ func TestRecoverRepublishesOnlyTheLostTail(t *testing.T) {
 		}
 	}
 }
+
+// stoppedMidway publishes through its Publisher, then holds the first
+// publish's answer until the relay is stopped.
+type stoppedMidway struct {
+	outbox.Publisher // not a BatchPublisher: one Publish per event
+	published        chan struct{}
+	once             sync.Once
+}
+
+func (p *stoppedMidway) Publish(ctx context.Context, e eventstore.Event) (string, error) {
+	stream, err := p.Publisher.Publish(context.WithoutCancel(ctx), e)
+	p.once.Do(func() {
+		close(p.published)
+		<-ctx.Done()
+	})
+	return stream, err
+}
+
+// A relay stopped between a publish and its mark still marks the row sent:
+// the next relay must not publish it again.
+func TestStopAfterAPublishMarksItSent(t *testing.T) {
+	s := storetest.OpenSQLite(t, storetest.Options{})
+	appendEvents(t, s, accountStreams(1), 1, "")
+	pub := &stoppedMidway{Publisher: outbox.BrokerPublisher{Broker: embedded(t, t.TempDir())}, published: make(chan struct{})}
+	r := outbox.New(s, pub, outbox.Config{PollInterval: 50 * time.Millisecond})
+	if err := r.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pub.published:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay published nothing")
+	}
+	if err := r.Stop(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingOutbox(ctxT(t), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 0 {
+		t.Fatalf("%d published rows left unmarked after the stop", len(pending))
+	}
+}
