@@ -144,6 +144,19 @@ func openPostgres(ctx context.Context, dbURL, schema, role string, conns int, pa
 	return db, nil
 }
 
+// scanWhole lets a writers' transaction on Postgres plan sequential scans
+// again, for statements that read whole tables on purpose: the writers
+// plan without them (see OpenPostgres).
+func (db *DB) scanWhole(ctx context.Context, tx *sql.Tx) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = on`); err != nil {
+		return fmt.Errorf("read database: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (db *DB) Close() error {
 	if db.Read == db.Write {

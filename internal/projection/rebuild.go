@@ -206,6 +206,9 @@ func (r *Runner) behind(ctx context.Context, tx *sql.Tx, p Projection, old, next
 	if old == 0 {
 		return 0, nil
 	}
+	if err := r.db.scanWhole(ctx, tx); err != nil {
+		return 0, fmt.Errorf("projection %s: compare generations: %w", p.Name(), err)
+	}
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+positionsTable(p, old)+` o LEFT JOIN `+positionsTable(p, next)+
 		` n ON n.stream_id = o.stream_id WHERE n.version IS NULL OR n.version < o.version`).Scan(&n)

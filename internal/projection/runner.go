@@ -258,6 +258,9 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 				return err
 			}
 			st.Generation = gen
+			if err := r.db.scanWhole(ctx, tx); err != nil {
+				return err
+			}
 			return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(global_position), 0), COUNT(*), MAX(recorded_at) FROM `+positionsTable(p, gen)).
 				Scan(&st.Position, &st.Streams, &last)
 		})
