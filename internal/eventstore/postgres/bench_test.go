@@ -22,17 +22,20 @@ import (
 //	BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench Append -benchtime 3000x ./internal/eventstore/postgres/
 func BenchmarkAppend(b *testing.B) {
 	storetest.BenchmarkAppend(b, storetest.BenchTarget{
-		Store: func(b *testing.B) eventstore.Store {
-			url, schema := benchSchema(b)
-			s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		},
-		Raw: rawPostgres,
+		Store: openBenchStore,
+		Raw:   rawPostgres,
 	}, 3)
+}
+
+// openBenchStore opens a store on a fresh schema.
+func openBenchStore(b *testing.B) eventstore.Store {
+	url, schema := benchSchema(b)
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 func benchSchema(b *testing.B) (url, schema string) {
@@ -97,13 +100,5 @@ func rawPostgres(b *testing.B) storetest.RawAppend {
 //
 //	BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench TraceSteps -benchtime 20000x ./internal/eventstore/postgres/
 func BenchmarkTraceSteps(b *testing.B) {
-	storetest.BenchmarkTraceSteps(b, func(b *testing.B) eventstore.Store {
-		url, schema := benchSchema(b)
-		s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}, 200_000)
+	storetest.BenchmarkTraceSteps(b, openBenchStore, 200_000)
 }

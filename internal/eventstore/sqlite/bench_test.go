@@ -19,15 +19,8 @@ import (
 //	go test -run '^$' -bench Append -benchtime 3000x ./internal/eventstore/sqlite/
 func BenchmarkAppend(b *testing.B) {
 	storetest.BenchmarkAppend(b, storetest.BenchTarget{
-		Store: func(b *testing.B) eventstore.Store {
-			s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "events.db")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		},
-		Raw: rawSQLite,
+		Store: openBenchStore,
+		Raw:   rawSQLite,
 	}, 3)
 }
 
@@ -77,12 +70,15 @@ func rawSQLite(b *testing.B) storetest.RawAppend {
 //
 //	go test -run '^$' -bench TraceSteps -benchtime 20000x ./internal/eventstore/sqlite/
 func BenchmarkTraceSteps(b *testing.B) {
-	storetest.BenchmarkTraceSteps(b, func(b *testing.B) eventstore.Store {
-		s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "events.db")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}, 200_000)
+	storetest.BenchmarkTraceSteps(b, openBenchStore, 200_000)
+}
+
+// openBenchStore opens a store on a fresh file.
+func openBenchStore(b *testing.B) eventstore.Store {
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "events.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
