@@ -266,15 +266,15 @@ func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep
 	streams, pubErr := r.publish(ctx, pending)
 	published := time.Now().UTC()
 	ids := make([]int64, 0, len(streams))
-	var steps []eventstore.TraceStep
+	traced := make([]eventstore.TracedEvent, 0, len(streams))
 	for i, stream := range streams {
 		p := pending[i]
 		ids = append(ids, p.ID)
 		if tid := p.Event.Metadata.TraceID; tid != "" {
-			steps = append(steps, eventstore.TraceStep{TraceID: tid, Step: "relay", Status: "published",
-				At: published, Detail: fmt.Sprintf("%s to stream %s", p.Event.Type, stream)})
+			traced = append(traced, eventstore.TracedEvent{TraceID: tid, Detail: p.Event.Type + " to stream " + stream})
 		}
 	}
+	steps := eventstore.StepsByTrace("relay", "published", published, traced)
 	if len(ids) > 0 {
 		// A stop that comes after the publish still lets the rows be
 		// marked: left unmarked, the next relay publishes them again, and

@@ -210,13 +210,11 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 	if err != nil {
 		return err
 	}
-	var steps []eventstore.TraceStep
-	for _, e := range applied {
-		if e.Metadata.TraceID != "" {
-			steps = append(steps, eventstore.TraceStep{TraceID: e.Metadata.TraceID, Step: "projection." + name, Status: "applied", Detail: e.Type})
-		}
+	traced := make([]eventstore.TracedEvent, len(applied))
+	for i, e := range applied {
+		traced[i] = eventstore.TracedEvent{TraceID: e.Metadata.TraceID, Detail: e.Type}
 	}
-	if len(steps) > 0 {
+	if steps := eventstore.StepsByTrace("projection."+name, "applied", time.Time{}, traced); len(steps) > 0 {
 		trace(steps)
 	}
 	return nil

@@ -3,8 +3,10 @@ package projection_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -145,8 +147,8 @@ func TestLiveEventsApplyOnce(t *testing.T) {
 	})
 }
 
-// Live batches record one trace step per event applied, in the background;
-// stopping the runner writes those still waiting.
+// Live batches record, in the background, a trace step per trace listing
+// the events applied; stopping the runner writes those still waiting.
 func TestLiveTraceSteps(t *testing.T) {
 	forEachDB(t, func(t *testing.T, w *world) {
 		if err := w.runner.Start(ctxT(t)); err != nil {
@@ -180,11 +182,49 @@ func TestLiveTraceSteps(t *testing.T) {
 		applied := 0
 		for _, st := range steps {
 			if st.Step == "projection.counts" && st.Status == "applied" {
-				applied++
+				applied += len(strings.Split(st.Detail, ", "))
 			}
 		}
 		if applied != 25 {
-			t.Fatalf("%d projection steps recorded by the stop, want 25: %+v", applied, steps)
+			t.Fatalf("%d events in the projection steps recorded by the stop, want 25: %+v", applied, steps)
+		}
+
+	})
+}
+
+// A batch records one step per trace, listing the events it applied of
+// that trace in order; events applied before have no step.
+func TestBatchTraceStepsListTheirEvents(t *testing.T) {
+	forEachDB(t, func(t *testing.T, w *world) {
+		first, second := "tr-"+uuid.NewString(), "tr-"+uuid.NewString()
+		var streams []eventstore.StreamAppend
+		for i, tr := range []string{first, second, first, first} {
+			streams = append(streams, eventstore.StreamAppend{StreamID: "account-" + uuid.NewString(), Expected: eventstore.NoStream,
+				Events: []eventstore.EventData{{Type: fmt.Sprintf("Batched%d", i), Data: json.RawMessage(`{"n":1}`),
+					Metadata: eventstore.Metadata{TraceID: tr}}}})
+		}
+		res, err := w.store.Append(ctxT(t), &eventstore.AppendParams{Streams: streams})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The runner is not started: no live consumer takes these first.
+		if err := w.runner.ApplyBatch(ctxT(t), "counts", res.Events); err != nil {
+			t.Fatal(err)
+		}
+		for tr, want := range map[string]string{first: "Batched0, Batched2, Batched3", second: "Batched1"} {
+			steps, err := w.store.TraceSteps(ctxT(t), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, st := range steps {
+				if st.Step == "projection.counts" {
+					got = append(got, st.Detail)
+				}
+			}
+			if len(got) != 1 || got[0] != want {
+				t.Fatalf("trace %s: projection steps %q, want one listing %q", tr, got, want)
+			}
 		}
 	})
 }
