@@ -169,6 +169,7 @@ func (r *runner) commandLevels(ctx context.Context, rep *Report, w *world, raw *
 			}
 			before := sampleCPU(server)
 			br := round(ctx, n, r.cfg.Duration, bluepoint)
+			settle(ctx, server, 3*time.Second)
 			rd.CPU.Server, rd.CPU.Machine = perCommand(before, sampleCPU(server), br.ops)
 			if ctx.Err() != nil {
 				return ctx.Err()

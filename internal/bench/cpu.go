@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,9 +9,8 @@ import (
 	"time"
 )
 
-// clockTick is the unit of /proc's CPU times (USER_HZ). Linux fixes it at
-// 100 on every architecture it exposes to user space, whatever the
-// kernel's own tick rate.
+// clockTick is the unit of /proc's CPU times (USER_HZ): 100 per second on
+// every architecture Go runs Linux on, whatever the kernel's own tick rate.
 const clockTick = 10 * time.Millisecond
 
 // cpuSample is CPU time used so far: by the server process (zero when it
@@ -47,38 +47,58 @@ func perCommand(before, after cpuSample, commands int) (server, machine float64)
 
 // processCPU is a process's user and system time from /proc/PID/stat.
 func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	path := fmt.Sprintf("/proc/%d/stat", pid)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
+	d, err := parseProcessStat(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
+// parseProcessStat is utime + stime of a /proc/PID/stat line.
+func parseProcessStat(s string) (time.Duration, error) {
 	// The command name (field 2) may hold spaces and parentheses; the
 	// fields after its closing parenthesis are plain numbers.
-	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+		return 0, fmt.Errorf("no command name")
 	}
 	f := strings.Fields(s[i+1:])
 	// utime and stime are fields 14 and 15; f starts at field 3.
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+		return 0, fmt.Errorf("%d fields", len(f)+2)
 	}
 	return ticks(f[11], f[12])
 }
 
-// machineBusy is every core's non-idle time from /proc/stat: user, nice,
-// system, irq, softirq and steal, not idle or iowait.
+// machineBusy is every core's busy time from /proc/stat.
 func machineBusy() (time.Duration, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, err
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	d, err := parseMachineStat(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("/proc/stat: %w", err)
 	}
-	return ticks(f[1], f[2], f[3], f[6], f[7], f[8])
+	return d, nil
+}
+
+// parseMachineStat is the busy time on the first line of /proc/stat: user,
+// nice, system, irq and softirq. Idle and iowait are not work, and steal
+// is time the hypervisor gave to other machines, which would charge a
+// neighbour's load to our commands.
+func parseMachineStat(s string) (time.Duration, error) {
+	line, _, _ := strings.Cut(s, "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("unexpected first line %q", line)
+	}
+	return ticks(f[1], f[2], f[3], f[6], f[7])
 }
 
 func ticks(fields ...string) (time.Duration, error) {
@@ -91,4 +111,32 @@ func ticks(fields ...string) (time.Duration, error) {
 		sum += n
 	}
 	return time.Duration(sum) * clockTick, nil
+}
+
+// settle waits, at most limit, until the server uses less than a tenth of
+// a core over a 100 ms window. The relay and the read models finish a
+// round's commands after its last response: that work is the round's, and
+// left running it would be charged to the raw round that follows. Without
+// a server process of ours there is nothing to watch.
+func settle(ctx context.Context, p *process, limit time.Duration) {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	const window = 100 * time.Millisecond
+	last, err := processCPU(p.cmd.Process.Pid)
+	if err != nil {
+		return
+	}
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(window):
+		}
+		now, err := processCPU(p.cmd.Process.Pid)
+		if err != nil || now-last < window/10 {
+			return
+		}
+		last = now
+	}
 }

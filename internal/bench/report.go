@@ -61,16 +61,18 @@ type Round struct {
 }
 
 // CPU is CPU time in milliseconds per command (per transaction for the raw
-// baseline), read from /proc around each round; zeros where it could not be
-// read. Unlike throughput, it barely moves with what else the machine is
+// baseline), read from /proc before each round and after it once the
+// server has settled (its relay and read models done with the round);
+// zeros where it could not be read. Unlike throughput, it barely moves with what else the machine is
 // doing, so it compares two builds well.
 type CPU struct {
 	// Server is the serve process alone (with the embedded default, that
 	// includes the stream engine); zero when serve runs in the bench
 	// process or elsewhere (--url, --cpuprofile).
 	Server float64 `json:"server,omitempty"`
-	// Machine is every core's busy time: serve, the database and stream
-	// servers, and the load generator.
+	// Machine is every core's busy time on the machine bench runs on
+	// (steal excluded): serve, the database and stream servers, and the
+	// load generator; with --url, only what of that runs here.
 	Machine float64 `json:"machine,omitempty"`
 	// RawMachine is Machine for the raw baseline's transactions.
 	RawMachine float64 `json:"raw_machine,omitempty"`
