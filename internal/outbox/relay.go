@@ -319,7 +319,8 @@ func (r *Relay) publish(ctx context.Context, pending []eventstore.OutboxEntry) (
 	return streams, nil
 }
 
-// markTimeout bounds marking published rows sent once the relay stops.
+// markTimeout bounds marking published rows sent. The mark runs on past a
+// stop of the relay, so the stop's cancellation no longer bounds it.
 const markTimeout = 5 * time.Second
 
 // recoverPage is how many sent rows Recover reads at a time.

@@ -69,9 +69,12 @@ func OpenSQLite(path string) (*DB, error) {
 	return &DB{Write: w, Read: r, Dialect: SQLite}, nil
 }
 
-// Connections the read database on Postgres keeps open (and idle): the
-// writers' are one per read model's consumer and per rebuild; the readers'
-// serve queries.
+// Connections the read database on Postgres keeps open (and idle). In
+// serve the writers are one per read model's consumer (three) and the
+// token store's writes; a replay process holds at most four (its rebuild
+// lock, its transaction and two index builders). A full pool makes a
+// caller wait, and no caller waits while holding a second connection. The
+// readers serve queries.
 const (
 	writeConns = 8
 	readConns  = 16

@@ -119,10 +119,20 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer wconn.Close(context.Background())
 	w := &watcher{conn: wconn, committed: map[string]pending{}}
-	watchDone := make(chan error, 1)
-	go func() { watchDone <- w.run(ctx, total) }()
+	wctx, stopWatching := context.WithCancel(ctx)
+	watchDone, watchExited := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(watchExited)
+		watchDone <- w.run(wctx, total)
+	}()
+	// A failing benchmark leaves before the watcher is done: its
+	// connection closes only once the watcher no longer uses it.
+	defer func() {
+		stopWatching()
+		<-watchExited
+		wconn.Close(context.Background())
+	}()
 
 	// Commands go out on a fixed schedule, each on its own goroutine, so a
 	// slow one delays no other (an open-loop load, as clients make).

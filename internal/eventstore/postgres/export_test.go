@@ -14,6 +14,10 @@ func Waiting(s *Store) int64 { return s.waiting.Load() }
 // their appends back to be committed alone.
 func Fallbacks(s *Store) int64 { return s.fallbacks.Load() }
 
+// GroupReads are the reads a group makes before it writes, with the number
+// of text array parameters each takes.
+var GroupReads = map[string]int{lockStreamsSQL: 1, knownKeysSQL: 1, knownSubjectsSQL: 1, lockClaimsSQL: 2}
+
 // GenericPlan is the plan a prepared statement of sql comes to keep on one
 // of s's connections: the one made for any parameters.
 func GenericPlan(ctx context.Context, s *Store, sql string, args ...any) (string, error) {

@@ -64,6 +64,17 @@ type groupOut struct {
 	alone bool
 }
 
+// The reads a group makes before it writes, all by key; a test holds each
+// to an index scan on young tables.
+const (
+	lockStreamsSQL   = `SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id COLLATE "C" FOR UPDATE`
+	knownKeysSQL     = `SELECT key FROM idempotency WHERE key = ANY($1)`
+	knownSubjectsSQL = `SELECT subject FROM data_keys WHERE subject = ANY($1)`
+	lockClaimsSQL    = `SELECT c.scope, c.value, c.owner FROM claims c
+		JOIN unnest($1::text[], $2::text[]) AS u(scope, value) ON c.scope = u.scope AND c.value = u.value
+		ORDER BY c.scope COLLATE "C", c.value COLLATE "C" FOR UPDATE OF c`
+)
+
 func (r *groupReq) reply(res *eventstore.AppendResult, err error) {
 	r.done <- groupOut{res: res, err: err}
 }
@@ -335,17 +346,15 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 	b := &pgx.Batch{}
 	// Sorted, as appends alone lock them, so that no two transactions wait
 	// on each other's streams in a cycle.
-	b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id COLLATE "C" FOR UPDATE`, ids)
+	b.Queue(lockStreamsSQL, ids)
 	if len(keys) > 0 {
-		b.Queue(`SELECT key FROM idempotency WHERE key = ANY($1)`, keys)
+		b.Queue(knownKeysSQL, keys)
 	}
 	if len(scopes) > 0 {
-		b.Queue(`SELECT c.scope, c.value, c.owner FROM claims c
-			JOIN unnest($1::text[], $2::text[]) AS u(scope, value) ON c.scope = u.scope AND c.value = u.value
-			ORDER BY c.scope COLLATE "C", c.value COLLATE "C" FOR UPDATE OF c`, scopes, values)
+		b.Queue(lockClaimsSQL, scopes, values)
 	}
 	if len(subjects) > 0 {
-		b.Queue(`SELECT subject FROM data_keys WHERE subject = ANY($1)`, subjects)
+		b.Queue(knownSubjectsSQL, subjects)
 	}
 	br := tx.SendBatch(ctx, b)
 	err := func() error {

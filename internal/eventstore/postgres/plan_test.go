@@ -43,13 +43,12 @@ func TestKeyLookupsUseIndexesOnYoungTables(t *testing.T) {
 		}
 	}
 	keys := []string{"a", "b", "c"}
-	for _, q := range []string{
-		`SELECT subject FROM data_keys WHERE subject = ANY($1)`,
-		`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1) ORDER BY stream_id COLLATE "C" FOR UPDATE`,
-		`SELECT c.scope, c.value, c.owner FROM claims c JOIN unnest($1::text[], $1::text[]) AS u(scope, value) ON c.scope = u.scope AND c.value = u.value`,
-		`SELECT key FROM idempotency WHERE key = ANY($1)`,
-	} {
-		plan, err := postgres.GenericPlan(ctx, s, q, keys)
+	for q, params := range postgres.GroupReads {
+		args := make([]any, params)
+		for i := range args {
+			args[i] = keys
+		}
+		plan, err := postgres.GenericPlan(ctx, s, q, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
