@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -180,6 +181,50 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("read database: commit: %w", err)
+	}
+	return nil
+}
+
+// inAsyncTx is inTx with a commit that does not wait for the WAL flush
+// (on Postgres; SQLite's read database never waits for the disk). Its
+// caller must treat the commit as durable only once flushed has returned.
+func (db *DB) inAsyncTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.Dialect != Postgres {
+		return db.inTx(ctx, fn)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("read database: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// flushPollMax is the longest flushed waits between two looks. Postgres's
+// WAL writer flushes asynchronous commits within a few hundred ms
+// (wal_writer_delay); under load, every synchronous commit flushes them
+// sooner.
+const flushPollMax = 20 * time.Millisecond
+
+// flushed returns once Postgres has flushed its WAL up to where it was
+// inserting at the call: every transaction committed before the call, even
+// without waiting for the flush, is on disk then.
+func (db *DB) flushed(ctx context.Context) error {
+	var target string
+	var done bool
+	q := `SELECT pg_current_wal_insert_lsn()::text, pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn()`
+	if err := db.Read.QueryRowContext(ctx, q).Scan(&target, &done); err != nil {
+		return fmt.Errorf("read database: WAL position: %w", err)
+	}
+	for wait := time.Millisecond; !done; wait = min(2*wait, flushPollMax) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		if err := db.Read.QueryRowContext(ctx, `SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn`, target).Scan(&done); err != nil {
+			return fmt.Errorf("read database: WAL flush: %w", err)
+		}
 	}
 	return nil
 }

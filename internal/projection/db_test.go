@@ -94,3 +94,60 @@ func genericPlan(t *testing.T, db *sql.DB, before func(*sql.Tx) error, q string,
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A live batch commits without waiting for the disk, and flushed returns
+// only once the WAL holds that commit.
+func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	schema := storetest.NewSchema(t, url)
+	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := projection.OpenPostgres(ctx, url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE applied (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		var mode string
+		err := projection.InAsyncTx(ctx, db, func(tx *sql.Tx) error {
+			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO applied VALUES ($1)`, i)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode != "off" {
+			t.Fatalf("a live batch commits with synchronous_commit %s, want off", mode)
+		}
+		// The commit record ends before this point of the WAL.
+		var committed string
+		if err := db.Read.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&committed); err != nil {
+			t.Fatal(err)
+		}
+		if err := projection.Flushed(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		var onDisk bool
+		if err := db.Read.QueryRowContext(ctx, `SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn`, committed).Scan(&onDisk); err != nil {
+			t.Fatal(err)
+		}
+		if !onDisk {
+			t.Fatalf("batch %d: flushed returned before the WAL reached its commit (%s)", i, committed)
+		}
+	}
+	var sync string
+	if err := db.Write.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if sync != "on" {
+		t.Fatalf("the writers' other transactions commit with synchronous_commit %s, want on", sync)
+	}
+}

@@ -7,3 +7,11 @@ import (
 
 // ScanWhole is db.scanWhole, for tests.
 func ScanWhole(ctx context.Context, db *DB, tx *sql.Tx) error { return db.scanWhole(ctx, tx) }
+
+// InAsyncTx is db.inAsyncTx, for tests.
+func InAsyncTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
+	return db.inAsyncTx(ctx, fn)
+}
+
+// Flushed is db.flushed, for tests.
+func Flushed(ctx context.Context, db *DB) error { return db.flushed(ctx) }

@@ -122,9 +122,18 @@ func (r *Runner) Start(ctx context.Context) error {
 		// Events that arrive while a batch is applied are applied together
 		// next: one transaction for many events keeps a busy projection up
 		// with the commands instead of paying a commit per event.
-		c, err := r.broker.ConsumeBatch(ctx, stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)},
+		cfg := stream.ConsumerConfig{Name: "projection-" + p.Name(), Streams: streamsOf(p)}
+		// On Postgres a batch commits without waiting for the WAL flush, so
+		// its rows are visible sooner, and its events are acknowledged only
+		// once the flush has caught up: a crash that loses the commit gets
+		// them delivered again.
+		async := r.db.Dialect == Postgres
+		if async {
+			cfg.AckAfter = r.db.flushed
+		}
+		c, err := r.broker.ConsumeBatch(ctx, cfg,
 			func(ctx context.Context, events []eventstore.Event) error {
-				return r.applyBatch(ctx, p.Name(), events, r.traces.Add)
+				return r.applyBatch(ctx, p.Name(), events, async, r.traces.Add)
 			})
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
@@ -174,7 +183,7 @@ func (r *Runner) Apply(ctx context.Context, name string, e eventstore.Event) err
 // the positions they reach: all of them take effect or none. Events already
 // applied are skipped. It returns once their trace steps are recorded too.
 func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstore.Event) error {
-	return r.applyBatch(ctx, name, events, func(steps []eventstore.TraceStep) {
+	return r.applyBatch(ctx, name, events, false, func(steps []eventstore.TraceStep) {
 		if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
 			r.logger.Warn("projection: record trace step", "err", err)
 		}
@@ -182,8 +191,9 @@ func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstor
 }
 
 // applyBatch is ApplyBatch handing the trace steps of what it applied to
-// trace, after the commit.
-func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstore.Event, trace func([]eventstore.TraceStep)) error {
+// trace, after the commit. With async, the commit does not wait for the
+// disk (see DB.flushed).
+func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstore.Event, async bool, trace func([]eventstore.TraceStep)) error {
 	p, ok := r.byName[name]
 	if !ok {
 		return fmt.Errorf("projection %q is not defined", name)
@@ -199,7 +209,11 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 		return nil
 	}
 	var applied []eventstore.Event
-	err := r.db.inTx(ctx, func(tx *sql.Tx) error {
+	inTx := r.db.inTx
+	if async {
+		inTx = r.db.inAsyncTx
+	}
+	err := inTx(ctx, func(tx *sql.Tx) error {
 		gen, _, err := r.current(ctx, tx, p, false)
 		if err != nil {
 			return err

@@ -81,6 +81,14 @@ type ConsumerConfig struct {
 	// being handled, so a quiet stream still sees each event at once.
 	// 0 means DefaultBatch.
 	Batch int
+	// AckAfter, when set, is called before handled events are acknowledged,
+	// once their handler has returned, and returns when the handler's
+	// effects are durable (a database's asynchronous commits flushed, say).
+	// Events handled while it runs wait for the next call, so one call
+	// covers many batches. Until it succeeds they stay unacknowledged, and
+	// a crash delivers them again: the handler must make a second delivery
+	// harmless.
+	AckAfter func(ctx context.Context) error
 }
 
 // DefaultBatch is ConsumerConfig.Batch's default.
@@ -165,6 +173,7 @@ type Consumer struct {
 	readers  sync.WaitGroup
 	workers  sync.WaitGroup
 	done     chan struct{}
+	acks     *acker // nil without AckAfter
 }
 
 // Consume creates (or updates) the durable consumer on each stream and calls
@@ -228,6 +237,9 @@ func (b *Broker) consume(ctx context.Context, cfg ConsumerConfig, h Handler, bat
 		its = append(its, it)
 	}
 	c.iters = its
+	if cfg.AckAfter != nil {
+		c.acks = newAcker(ctx, cfg.AckAfter, cfg.Backoff)
+	}
 	if batch != nil {
 		c.startBatches()
 	} else {
@@ -274,11 +286,18 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 // consumer may hold two batches: the one being handled and the next one
 // gathering, so the server keeps delivering while a batch is applied and
 // the next one is full, not a remainder, when the handler is free.
+//
+// Events waiting for AckAfter are unacknowledged too: room for two more
+// batches' worth keeps delivery going while they wait.
 func (c *Consumer) inFlight() int {
+	n := c.cfg.Concurrency
 	if c.batch != nil {
-		return 2 * c.cfg.Batch
+		n = 2 * c.cfg.Batch
 	}
-	return c.cfg.Concurrency
+	if c.cfg.AckAfter != nil {
+		n += 2 * max(c.cfg.Batch, c.cfg.Concurrency)
+	}
+	return n
 }
 
 // Stop stops fetching, lets the handlers that run finish, returns fetched
@@ -293,6 +312,9 @@ func (c *Consumer) Stop() error {
 		}
 		c.readers.Wait()
 		c.workers.Wait()
+		if c.acks != nil {
+			c.acks.stop()
+		}
 		close(c.done)
 		c.b.untrack(c)
 	})

@@ -160,7 +160,7 @@ func (c *Consumer) try(stream string, msg jetstream.Msg, attempt int, seq uint64
 	err = c.h(c.ctx, e, Delivery{Attempt: attempt, Stream: stream, Sequence: seq})
 	switch {
 	case err == nil:
-		_ = msg.Ack()
+		c.ack(msg)
 		return settled
 	case c.ctx.Err() != nil:
 		return cancelled // the handler was cancelled, it did not fail
@@ -225,7 +225,7 @@ func (c *Consumer) handleBatch(msgs []streamMsg) {
 	}
 	if err := c.batch(c.ctx, events); err == nil {
 		for _, m := range msgs {
-			_ = m.msg.Ack()
+			c.ack(m.msg)
 		}
 		return
 	}
