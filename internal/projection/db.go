@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -200,31 +199,18 @@ func (db *DB) inAsyncTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	})
 }
 
-// flushPollMax is the longest flushed waits between two looks. Postgres's
-// WAL writer flushes asynchronous commits within a few hundred ms
-// (wal_writer_delay); under load, every synchronous commit flushes them
-// sooner.
-const flushPollMax = 20 * time.Millisecond
-
-// flushed returns once Postgres has flushed its WAL up to where it was
-// inserting at the call: every transaction committed before the call, even
-// without waiting for the flush, is on disk then.
+// flushed returns once every transaction committed before the call is as
+// durable as a synchronous commit makes it (with the server's own
+// synchronous_commit, on unless an operator turned it off): flushed to
+// disk, and on synchronous standbys where the server has them. It commits
+// a transaction of its own that waits, writing no row: a transactional
+// logical-decoding message (prefix "bluepoint.flush", empty), the smallest
+// record that gives a transaction something to commit. Postgres flushes
+// the WAL in order, so the earlier asynchronous commits are flushed with
+// it.
 func (db *DB) flushed(ctx context.Context) error {
-	var target string
-	var done bool
-	q := `SELECT pg_current_wal_insert_lsn()::text, pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn()`
-	if err := db.Read.QueryRowContext(ctx, q).Scan(&target, &done); err != nil {
-		return fmt.Errorf("read database: WAL position: %w", err)
-	}
-	for wait := time.Millisecond; !done; wait = min(2*wait, flushPollMax) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		if err := db.Read.QueryRowContext(ctx, `SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn`, target).Scan(&done); err != nil {
-			return fmt.Errorf("read database: WAL flush: %w", err)
-		}
+	if _, err := db.Write.ExecContext(ctx, `SELECT pg_logical_emit_message(true, 'bluepoint.flush', '')`); err != nil {
+		return fmt.Errorf("read database: flush: %w", err)
 	}
 	return nil
 }

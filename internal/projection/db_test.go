@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
@@ -99,7 +100,8 @@ func genericPlan(t *testing.T, db *sql.DB, before func(*sql.Tx) error, q string,
 // only once the WAL holds that commit.
 func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 	url := testenv.Postgres(t)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	schema := storetest.NewSchema(t, url)
 	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
 		t.Fatal(err)

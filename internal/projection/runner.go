@@ -251,7 +251,9 @@ type Status struct {
 	Position int64 `json:"position"`
 	// Streams is how many event-store streams it has applied events of.
 	Streams int64 `json:"streams"`
-	// LagEvents is how many events its consumers have yet to apply.
+	// LagEvents is how many events its consumers have not finished: yet to
+	// apply, or (on Postgres, for a moment) applied and waiting for the
+	// flush that lets them be acknowledged.
 	LagEvents uint64 `json:"lag_events"`
 	// LagSeconds is how old the newest applied event is when events are
 	// waiting (0 when caught up): how far behind readers see.

@@ -3,9 +3,9 @@ package stream
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
@@ -20,34 +20,30 @@ func TestAckAfterHoldsAcknowledgements(t *testing.T) {
 		want := newEvents(t, "product", "ProductListed", 70)
 		publish(t, b, want...)
 		var (
-			mu      sync.Mutex
-			handled int
-			durable bool // what AckAfter answers
+			durable atomic.Bool // what AckAfter answers
 			calls   atomic.Int32
+			batches atomic.Int32
+			handled atomic.Int32
 		)
-		afterHandled := map[int]bool{} // events handled when AckAfter was called
 		c, err := b.ConsumeBatch(ctx, ConsumerConfig{Name: "held", Streams: []string{Catalog}, Batch: 20,
 			AckAfter: func(context.Context) error {
 				calls.Add(1)
-				mu.Lock()
-				defer mu.Unlock()
-				afterHandled[handled] = true
-				if !durable {
+				time.Sleep(20 * time.Millisecond) // a flush takes a while
+				if !durable.Load() {
 					return errors.New("not flushed yet")
 				}
 				return nil
 			}},
 			func(_ context.Context, events []eventstore.Event) error {
-				mu.Lock()
-				defer mu.Unlock()
-				handled += len(events)
+				batches.Add(1)
+				handled.Add(int32(len(events)))
 				return nil
 			})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Stop()
-		eventually(t, "every event handled", func() bool { mu.Lock(); defer mu.Unlock(); return handled == len(want) })
+		eventually(t, "every event handled", func() bool { return handled.Load() == int32(len(want)) })
 		eventually(t, "an AckAfter call", func() bool { return calls.Load() > 0 })
 		lag, err := c.Lag(ctx)
 		if err != nil {
@@ -56,16 +52,29 @@ func TestAckAfterHoldsAcknowledgements(t *testing.T) {
 		if lag[Catalog] != uint64(len(want)) {
 			t.Fatalf("lag %d while AckAfter fails, want all %d events unacknowledged", lag[Catalog], len(want))
 		}
-		mu.Lock()
-		durable = true
-		if afterHandled[0] {
-			t.Error("AckAfter was called before any event was handled")
-		}
-		mu.Unlock()
+		durable.Store(true)
 		eventually(t, "every event acknowledged", func() bool {
 			lag, err := c.Lag(ctx)
 			return err == nil && lag[Catalog] == 0
 		})
+		// The failing calls retried after backoffs of 100 ms and more, so
+		// the batches handled meanwhile waited for the next call.
+		if n, got := batches.Load(), calls.Load(); got >= n {
+			t.Fatalf("%d AckAfter calls for %d batches: one call should cover several", got, n)
+		}
+	})
+}
+
+// AckAfter is for batch consumers only: with one event at a time, held
+// acknowledgements would let a later event overtake one being retried.
+func TestAckAfterNeedsABatchConsumer(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b *Broker) {
+		_, err := b.Consume(testCtx(t), ConsumerConfig{Name: "single", Streams: []string{Catalog},
+			AckAfter: func(context.Context) error { return nil }},
+			func(context.Context, eventstore.Event, Delivery) error { return nil })
+		if err == nil {
+			t.Fatal("Consume took AckAfter")
+		}
 	})
 }
 

@@ -15,7 +15,9 @@ import (
 // Handler processes one event. It returns nil only once its own work is
 // durable (for a projection: its transaction committed), because returning
 // nil acknowledges the message and it is never delivered to this consumer
-// again. An error retries the event with backoff.
+// again; with ConsumerConfig.AckAfter, once its work is done, and the
+// acknowledgement waits for AckAfter. An error retries the event with
+// backoff.
 type Handler func(ctx context.Context, e eventstore.Event, delivery Delivery) error
 
 // BatchHandler handles several events at once, all or nothing: an error
@@ -81,13 +83,14 @@ type ConsumerConfig struct {
 	// being handled, so a quiet stream still sees each event at once.
 	// 0 means DefaultBatch.
 	Batch int
-	// AckAfter, when set, is called before handled events are acknowledged,
-	// once their handler has returned, and returns when the handler's
-	// effects are durable (a database's asynchronous commits flushed, say).
-	// Events handled while it runs wait for the next call, so one call
-	// covers many batches. Until it succeeds they stay unacknowledged, and
-	// a crash delivers them again: the handler must make a second delivery
-	// harmless.
+	// AckAfter (ConsumeBatch only), when set, is called before handled
+	// events are acknowledged, once their handler has returned, and returns
+	// when the handler's effects are durable (a database's asynchronous
+	// commits flushed, say). Events handled while it runs wait for the next
+	// call, so one call covers many batches. Until it succeeds they stay
+	// unacknowledged, and a crash delivers them again: the handler must
+	// make a second delivery harmless. Each call gets a third of AckWait;
+	// Stop waits for the last one.
 	AckAfter func(ctx context.Context) error
 }
 
@@ -182,6 +185,11 @@ func (b *Broker) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) (*C
 	if h == nil {
 		return nil, errors.New("stream: consume: nil handler")
 	}
+	if cfg.AckAfter != nil {
+		// Held acknowledgements would widen the one-at-a-time window that
+		// keeps a stream's order while an event is retried.
+		return nil, fmt.Errorf("stream: consumer %s: AckAfter needs ConsumeBatch", cfg.Name)
+	}
 	return b.consume(ctx, cfg, h, nil)
 }
 
@@ -238,7 +246,7 @@ func (b *Broker) consume(ctx context.Context, cfg ConsumerConfig, h Handler, bat
 	}
 	c.iters = its
 	if cfg.AckAfter != nil {
-		c.acks = newAcker(ctx, cfg.AckAfter, cfg.Backoff)
+		c.acks = newAcker(ctx, cfg.AckAfter, cfg.AckWait/3, cfg.Backoff)
 	}
 	if batch != nil {
 		c.startBatches()
@@ -301,7 +309,8 @@ func (c *Consumer) inFlight() int {
 }
 
 // Stop stops fetching, lets the handlers that run finish, returns fetched
-// but unhandled events to the server at once, and waits. The durable
+// but unhandled events to the server at once, and waits (with AckAfter,
+// also for one last call of it, to acknowledge what was handled). The durable
 // consumers stay on the server, so a consumer started again with the same
 // name resumes. Stop may be called more than once.
 func (c *Consumer) Stop() error {

@@ -8,9 +8,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ackAfterTimeout bounds one call of AckAfter.
-const ackAfterTimeout = 10 * time.Second
-
 // ack acknowledges a handled message: at once, or, with AckAfter, once
 // AckAfter has said the handler's effects are durable.
 func (c *Consumer) ack(msg jetstream.Msg) {
@@ -25,8 +22,12 @@ func (c *Consumer) ack(msg jetstream.Msg) {
 // them. It calls AckAfter only after the messages it covers were handed
 // over, so their handlers' effects came before it.
 type acker struct {
-	ctx      context.Context
-	durable  func(context.Context) error
+	ctx     context.Context
+	durable func(context.Context) error
+	// timeout bounds one call of durable: a third of AckWait, so that the
+	// messages it covers are acknowledged (or kept in progress) before the
+	// server would deliver them again.
+	timeout  time.Duration
 	backoff  []time.Duration
 	wake     chan struct{}
 	stopping chan struct{}
@@ -36,8 +37,8 @@ type acker struct {
 	pending []jetstream.Msg
 }
 
-func newAcker(ctx context.Context, durable func(context.Context) error, backoff []time.Duration) *acker {
-	a := &acker{ctx: context.WithoutCancel(ctx), durable: durable, backoff: backoff,
+func newAcker(ctx context.Context, durable func(context.Context) error, timeout time.Duration, backoff []time.Duration) *acker {
+	a := &acker{ctx: context.WithoutCancel(ctx), durable: durable, timeout: timeout, backoff: backoff,
 		wake: make(chan struct{}, 1), stopping: make(chan struct{}), done: make(chan struct{})}
 	go a.run()
 	return a
@@ -79,15 +80,12 @@ func (a *acker) run() {
 // tries once: messages it cannot vouch for are handed back, to be handled
 // again (harmlessly) on the next run.
 func (a *acker) flush(last bool) {
-	a.mu.Lock()
-	msgs := a.pending
-	a.pending = nil
-	a.mu.Unlock()
+	msgs := a.take(nil)
 	if len(msgs) == 0 {
 		return
 	}
 	for attempt := 0; ; attempt++ {
-		ctx, cancel := context.WithTimeout(a.ctx, ackAfterTimeout)
+		ctx, cancel := context.WithTimeout(a.ctx, a.timeout)
 		err := a.durable(ctx)
 		cancel()
 		if err == nil {
@@ -102,7 +100,9 @@ func (a *acker) flush(last bool) {
 			}
 			return
 		}
-		// Held messages must not time out and come back meanwhile.
+		// Messages handled since are covered by the next call too. None of
+		// the held messages may time out and come back meanwhile.
+		msgs = a.take(msgs)
 		for _, m := range msgs {
 			_ = m.InProgress()
 		}
@@ -112,4 +112,13 @@ func (a *acker) flush(last bool) {
 			last = true
 		}
 	}
+}
+
+// take appends the messages added since the last take to msgs.
+func (a *acker) take(msgs []jetstream.Msg) []jetstream.Msg {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	msgs = append(msgs, a.pending...)
+	a.pending = nil
+	return msgs
 }
