@@ -129,7 +129,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// them delivered again.
 		async := r.db.Dialect == Postgres
 		if async {
-			cfg.AckAfter = r.db.flushed
+			cfg.AckAfter, cfg.AckAfterEvery = r.db.flushed, ackEvery
 		}
 		c, err := r.broker.ConsumeBatch(ctx, cfg,
 			func(ctx context.Context, events []eventstore.Event) error {
@@ -189,6 +189,11 @@ func (r *Runner) ApplyBatch(ctx context.Context, name string, events []eventstor
 		}
 	})
 }
+
+// ackEvery is how long a live batch's events wait at least for the flush
+// that lets them be acknowledged: each flush is a synchronous commit, and
+// one every few batches weighs on the disk far less than one per batch.
+const ackEvery = 50 * time.Millisecond
 
 // applyBatch is ApplyBatch handing the trace steps of what it applied to
 // trace, after the commit. With async, the commit does not wait for the

@@ -92,6 +92,10 @@ type ConsumerConfig struct {
 	// make a second delivery harmless. Each call gets a third of AckWait;
 	// Stop waits for the last one.
 	AckAfter func(ctx context.Context) error
+	// AckAfterEvery is how long a handled event waits for AckAfter at
+	// least, so that one call covers the batches handled meanwhile: fewer
+	// calls where each costs the database a flush.
+	AckAfterEvery time.Duration
 }
 
 // DefaultBatch is ConsumerConfig.Batch's default.
@@ -246,7 +250,7 @@ func (b *Broker) consume(ctx context.Context, cfg ConsumerConfig, h Handler, bat
 	}
 	c.iters = its
 	if cfg.AckAfter != nil {
-		c.acks = newAcker(ctx, cfg.AckAfter, cfg.AckWait/3, cfg.Backoff)
+		c.acks = newAcker(ctx, cfg.AckAfter, cfg.AckWait/3, cfg.AckAfterEvery, cfg.Backoff)
 	}
 	if batch != nil {
 		c.startBatches()

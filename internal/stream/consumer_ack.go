@@ -27,7 +27,10 @@ type acker struct {
 	// timeout bounds one call of durable: a third of AckWait, so that the
 	// messages it covers are acknowledged (or kept in progress) before the
 	// server would deliver them again.
-	timeout  time.Duration
+	timeout time.Duration
+	// every is the least time between the first message of a call and the
+	// call, so that more batches share it.
+	every    time.Duration
 	backoff  []time.Duration
 	wake     chan struct{}
 	stopping chan struct{}
@@ -37,8 +40,8 @@ type acker struct {
 	pending []jetstream.Msg
 }
 
-func newAcker(ctx context.Context, durable func(context.Context) error, timeout time.Duration, backoff []time.Duration) *acker {
-	a := &acker{ctx: context.WithoutCancel(ctx), durable: durable, timeout: timeout, backoff: backoff,
+func newAcker(ctx context.Context, durable func(context.Context) error, timeout, every time.Duration, backoff []time.Duration) *acker {
+	a := &acker{ctx: context.WithoutCancel(ctx), durable: durable, timeout: timeout, every: every, backoff: backoff,
 		wake: make(chan struct{}, 1), stopping: make(chan struct{}), done: make(chan struct{})}
 	go a.run()
 	return a
@@ -67,6 +70,11 @@ func (a *acker) run() {
 	for {
 		select {
 		case <-a.wake:
+			// The messages handled while it waits go with this call.
+			select {
+			case <-time.After(a.every):
+			case <-a.stopping:
+			}
 			a.flush(false)
 		case <-a.stopping:
 			a.flush(true)
