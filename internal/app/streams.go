@@ -51,7 +51,7 @@ func (a *App) startStreams(ctx context.Context) error {
 		a.logger.Info("embedded stream engine started", attrs...)
 	}
 
-	relay := outbox.New(a.store, outbox.BrokerPublisher{Broker: broker}, outbox.Config{Logger: a.logger})
+	relay := outbox.New(a.store, outbox.BrokerPublisher{Broker: broker}, outbox.Config{Logger: a.logger, TraceRetain: max(0, a.cfg.TraceRetention)})
 	if err := relay.Start(ctx); err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type configFlags struct {
 	StreamPrefix      string        `name:"stream-prefix" env:"BLUEPOINT_STREAM_PREFIX" placeholder:"PREFIX" help:"Prefix of stream names and subjects, for deployments that share one NATS cluster. Default: none."`
 	StreamMaxAge      time.Duration `name:"stream-max-age" env:"BLUEPOINT_STREAM_MAX_AGE" placeholder:"DURATION" help:"How long the streams keep events. Default: 0, forever, so any consumer can replay from the start."`
 	SinksFile         string        `name:"config" env:"BLUEPOINT_CONFIG" placeholder:"FILE" help:"bluepoint.yaml declaring sinks and automations. Default: empty, none."`
+	TraceRetention    time.Duration `name:"trace-retention" env:"BLUEPOINT_TRACE_RETENTION" default:"${default_trace_retention}" placeholder:"DURATION" help:"How long trace steps are kept; 0 keeps them forever. Default: ${default}."`
 	StateCacheSize    int           `name:"state-cache-size" env:"BLUEPOINT_STATE_CACHE_SIZE" default:"${default_state_cache_size}" placeholder:"N" help:"How many aggregate states the command pipeline keeps in memory, so that a command reads only the events appended since; 0 keeps none. Default: ${default}."`
 	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
 }
@@ -47,6 +48,7 @@ func defaultVars() kong.Vars {
 		"default_sqlite_synchronous": config.DefaultSQLiteSynchronous,
 		"default_log_level":          config.DefaultLogLevel,
 		"default_shutdown_timeout":   config.DefaultShutdownTimeout.String(),
+		"default_trace_retention":    config.DefaultTraceRetention.String(),
 		"default_state_cache_size":   strconv.Itoa(config.DefaultStateCacheSize),
 		"sqlite_synchronous_modes":   strings.Join(config.SQLiteSynchronousModes(), ", "),
 		"log_levels":                 strings.Join(config.LogLevels(), ", "),
@@ -73,6 +75,10 @@ func (f configFlags) config() (config.Config, error) {
 		StreamPrefix:      f.StreamPrefix,
 		MasterKey:         f.MasterKey,
 		StateCacheSize:    f.StateCacheSize,
+		TraceRetention:    f.TraceRetention,
+	}
+	if f.TraceRetention == 0 {
+		cfg.TraceRetention = -1 // 0 on the command line keeps them forever
 	}
 	if f.StateCacheSize == 0 {
 		cfg.StateCacheSize = -1 // 0 on the command line keeps none

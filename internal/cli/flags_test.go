@@ -71,6 +71,7 @@ var everyField = config.Config{
 	StreamMaxAge:      720 * time.Hour,
 	ReadDatabaseURL:   "postgres://u@read:5432/bp",
 	StateCacheSize:    500,
+	TraceRetention:    48 * time.Hour,
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -81,7 +82,7 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
 		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
 		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h", "--read-database-url", "postgres://u@read:5432/bp",
-		"--state-cache-size", "500")
+		"--state-cache-size", "500", "--trace-retention", "48h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +109,7 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_STREAM_MAX_AGE", "720h")
 	t.Setenv("BLUEPOINT_READ_DATABASE_URL", "postgres://u@read:5432/bp")
 	t.Setenv("BLUEPOINT_STATE_CACHE_SIZE", "500")
+	t.Setenv("BLUEPOINT_TRACE_RETENTION", "48h")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +130,20 @@ func TestStateCacheSize(t *testing.T) {
 		got, err := parseServe(t, c.args...)
 		if err != nil || got.StateCacheSize != c.want {
 			t.Errorf("%v: state cache size %d (%v), want %d", c.args, got.StateCacheSize, err, c.want)
+		}
+	}
+}
+
+// Trace steps are pruned after a week by default; 0 keeps them forever.
+func TestTraceRetention(t *testing.T) {
+	clearEnv(t)
+	for _, c := range []struct {
+		args []string
+		want time.Duration
+	}{{nil, config.DefaultTraceRetention}, {[]string{"--trace-retention", "0"}, -1}, {[]string{"--trace-retention", "36h"}, 36 * time.Hour}} {
+		got, err := parseServe(t, c.args...)
+		if err != nil || got.TraceRetention != c.want {
+			t.Errorf("%v: trace retention %v (%v), want %v", c.args, got.TraceRetention, err, c.want)
 		}
 	}
 }

@@ -27,6 +27,9 @@ const (
 	// DefaultStateCacheSize is how many aggregate states the command
 	// pipeline keeps: at about a kilobyte each, some ten megabytes.
 	DefaultStateCacheSize = 10_000
+	// DefaultTraceRetention is how long trace steps are kept: a week of
+	// requests to look back on, at a few hundred bytes a step.
+	DefaultTraceRetention = 7 * 24 * time.Hour
 )
 
 // SQLiteSynchronousModes returns the accepted values of SQLiteSynchronous.
@@ -116,6 +119,10 @@ type Config struct {
 	// streams since; negative keeps none. Default: 10,000.
 	StateCacheSize int
 
+	// TraceRetention is how long trace steps are kept before they are
+	// pruned; negative keeps them forever. Default: DefaultTraceRetention.
+	TraceRetention time.Duration
+
 	// MasterKey, base64 of 32 bytes, wraps every account's data key and keys
 	// the email blind index. Empty reads (or first creates) SecretsDir/master.key.
 	// Every process of one deployment must use the same key. Default: "".
@@ -126,6 +133,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.TraceRetention == 0 {
+		c.TraceRetention = DefaultTraceRetention
 	}
 	if c.StateCacheSize == 0 {
 		c.StateCacheSize = DefaultStateCacheSize

@@ -23,6 +23,7 @@ func TestWithDefaults(t *testing.T) {
 		ShutdownTimeout:   10 * time.Second,
 		SecretsDir:        filepath.Join("./data", "secrets"),
 		StateCacheSize:    10_000,
+		TraceRetention:    7 * 24 * time.Hour,
 	}
 	if got != want {
 		t.Fatalf("WithDefaults() = %+v, want %+v", got, want)
@@ -50,6 +51,7 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		StreamMaxAge:      time.Hour,
 		ReadDatabaseURL:   "postgres://r/db",
 		StateCacheSize:    -1,
+		TraceRetention:    -1,
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)

@@ -75,6 +75,13 @@ type Store interface {
 	// duplicate request, a rejected command, a relay publish).
 	RecordTraceSteps(ctx context.Context, steps []TraceStep) error
 
+	// PruneTraceSteps deletes at most limit steps recorded before before,
+	// oldest first, and reports how many. It stops at the first step, in
+	// the order steps were stored, that is not that old: steps are stored
+	// roughly in time order, and so it reads only what it deletes, never
+	// the whole table; a straggler left behind goes with a later call.
+	PruneTraceSteps(ctx context.Context, before time.Time, limit int) (int64, error)
+
 	// Subscribe returns a channel that receives a value after new events
 	// commit. Signals coalesce: one value may stand for many commits, so a
 	// subscriber reads until it is caught up. cancel releases the channel.

@@ -63,6 +63,10 @@ type Config struct {
 	// RecoverLimit bounds how many sent rows Recover reads back on start
 	// when looking for the streams' last messages. Default 100,000.
 	RecoverLimit int
+	// TraceRetain is how long trace steps are kept: the active relay, the
+	// one process per store that runs while the service does, also prunes
+	// older ones, once a minute. 0 keeps them forever.
+	TraceRetain time.Duration
 	// LeaseName names the lease that makes the relay a singleton. Default
 	// "outbox-relay".
 	LeaseName string
@@ -231,6 +235,7 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 			if _, err := r.store.PruneOutbox(ctx, time.Now().Add(-r.cfg.Retain)); err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Warn("outbox relay: prune", "err", err)
 			}
+			r.pruneTraces(ctx)
 			lastPrune = time.Now()
 		}
 		if n == r.cfg.BatchSize {
@@ -241,6 +246,35 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 			return
 		case <-signal:
 		case <-time.After(r.cfg.PollInterval):
+		}
+	}
+}
+
+// Bounds of one pruning of trace steps: small deletes, so that an append
+// never waits long behind one (SQLite has a single writer), for at most a
+// few seconds a minute. A backlog beyond that is worked off in the next
+// minutes.
+const (
+	tracePruneChunk  = 2000
+	tracePruneBudget = 5 * time.Second
+)
+
+// pruneTraces deletes trace steps older than TraceRetain.
+func (r *Relay) pruneTraces(ctx context.Context) {
+	if r.cfg.TraceRetain <= 0 {
+		return
+	}
+	before := time.Now().Add(-r.cfg.TraceRetain)
+	for began := time.Now(); time.Since(began) < tracePruneBudget; {
+		n, err := r.store.PruneTraceSteps(ctx, before, tracePruneChunk)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.cfg.Logger.Warn("outbox relay: prune trace steps", "err", err)
+			}
+			return
+		}
+		if n < tracePruneChunk {
+			return
 		}
 	}
 }

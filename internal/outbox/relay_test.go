@@ -437,3 +437,36 @@ func TestStopAfterAPublishMarksItSent(t *testing.T) {
 		t.Fatalf("%d published rows left unmarked after the stop", len(pending))
 	}
 }
+
+// The active relay prunes trace steps older than TraceRetain.
+func TestRelayPrunesOldTraceSteps(t *testing.T) {
+	s := storetest.OpenSQLite(t, storetest.Options{})
+	now := time.Now().UTC()
+	if err := s.RecordTraceSteps(ctxT(t), []eventstore.TraceStep{
+		{TraceID: "old", Step: "command.Old", Status: "applied", At: now.Add(-48 * time.Hour)},
+		{TraceID: "young", Step: "command.Young", Status: "applied", At: now.Add(-time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := outbox.New(s, outbox.BrokerPublisher{Broker: embedded(t, t.TempDir())}, outbox.Config{TraceRetain: 24 * time.Hour})
+	if err := r.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		old, err := s.TraceSteps(ctxT(t), "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(old) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old trace step is still there")
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a deadline
+	}
+	if young, err := s.TraceSteps(ctxT(t), "young"); err != nil || len(young) != 1 {
+		t.Fatalf("young steps %d, %v; want 1 kept", len(young), err)
+	}
+}

@@ -40,7 +40,7 @@ var grants = []string{
 	`GRANT SELECT, INSERT, UPDATE ON %[1]s.streams TO %[2]s`,
 	`GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.outbox TO %[2]s`,
 	`GRANT SELECT, INSERT, DELETE ON %[1]s.idempotency TO %[2]s`,
-	`GRANT SELECT, INSERT ON %[1]s.trace_steps TO %[2]s`,
+	`GRANT SELECT, INSERT, DELETE ON %[1]s.trace_steps TO %[2]s`, // DELETE: pruning old steps
 	`GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.claims TO %[2]s`,
 	`GRANT SELECT, INSERT, UPDATE ON %[1]s.credentials TO %[2]s`,
 	`GRANT SELECT, INSERT, UPDATE, DELETE ON %[1]s.data_keys TO %[2]s`,

@@ -211,6 +211,22 @@ func (s *Store) TraceSteps(ctx context.Context, traceID string) ([]eventstore.Tr
 	return steps, nil
 }
 
+// PruneTraceSteps implements eventstore.Store.
+func (s *Store) PruneTraceSteps(ctx context.Context, before time.Time, limit int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, pruneTraceStepsSQL, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune trace steps: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// pruneTraceStepsSQL deletes the oldest steps up to the first young one,
+// both found along the primary key from its low end.
+const pruneTraceStepsSQL = `DELETE FROM trace_steps WHERE id IN (
+	SELECT id FROM trace_steps
+	WHERE id < (SELECT coalesce(min(id), 9223372036854775807) FROM trace_steps WHERE at >= $1)
+	ORDER BY id LIMIT $2)`
+
 // RecordTraceSteps implements eventstore.Store.
 func (s *Store) RecordTraceSteps(ctx context.Context, steps []eventstore.TraceStep) error {
 	if err := eventstore.ValidateTraceSteps(steps, time.Now().UTC()); err != nil {

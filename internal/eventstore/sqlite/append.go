@@ -155,6 +155,25 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 	return n, err
 }
 
+// PruneTraceSteps implements eventstore.Store.
+func (s *Store) PruneTraceSteps(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.write(ctx, false, func(ctx context.Context, tx wtx) error {
+		// The oldest steps up to the first young one, both found along the
+		// primary key from its low end.
+		res, err := tx.ExecContext(ctx, `DELETE FROM trace_steps WHERE id IN (
+			SELECT id FROM trace_steps
+			WHERE id < (SELECT coalesce(min(id), 9223372036854775807) FROM trace_steps WHERE at >= ?)
+			ORDER BY id LIMIT ?)`, micros(before), limit)
+		if err != nil {
+			return fmt.Errorf("sqlite: prune trace steps: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

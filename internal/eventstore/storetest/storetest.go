@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 		{"Outbox", testOutbox},
 		{"SentOutboxInPublishOrder", testSentOutboxOrder},
 		{"TraceSteps", testTraceSteps},
+		{"PruneTraceSteps", testPruneTraceSteps},
 		{"LargePayload", testLargePayload},
 		{"Unicode", testUnicode},
 		{"InvalidInput", testInvalidInput},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -192,6 +193,49 @@ func testTraceSteps(t *testing.T, h Harness) {
 	}
 	err = s.RecordTraceSteps(ctxT(t), []eventstore.TraceStep{{TraceID: "", Step: "x"}})
 	wantValidation(t, err, "trace_steps[0].trace_id")
+}
+
+func testPruneTraceSteps(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	now := time.Now().UTC()
+	old, young := now.Add(-48*time.Hour), now.Add(-time.Minute)
+	var steps []eventstore.TraceStep
+	for i := range 5 {
+		steps = append(steps, eventstore.TraceStep{TraceID: "old", Step: fmt.Sprintf("s%d", i), Status: "ok", At: old})
+	}
+	// A young step, then an old straggler stored after it.
+	steps = append(steps,
+		eventstore.TraceStep{TraceID: "young", Step: "s0", Status: "ok", At: young},
+		eventstore.TraceStep{TraceID: "straggler", Step: "s0", Status: "ok", At: old})
+	if err := s.RecordTraceSteps(ctxT(t), steps); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := now.Add(-24 * time.Hour)
+	count := func(trace string) int {
+		got, err := s.TraceSteps(ctxT(t), trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if n, err := s.PruneTraceSteps(ctxT(t), cutoff, 3); err != nil || n != 3 {
+		t.Fatalf("first prune: %d, %v; want the limit of 3", n, err)
+	}
+	if n, err := s.PruneTraceSteps(ctxT(t), cutoff, 100); err != nil || n != 2 {
+		t.Fatalf("second prune: %d, %v; want the 2 old steps left before the young one", n, err)
+	}
+	if c := count("old"); c != 0 {
+		t.Fatalf("%d old steps left", c)
+	}
+	if c := count("young"); c != 1 {
+		t.Fatalf("%d young steps left, want 1", c)
+	}
+	if c := count("straggler"); c != 1 {
+		t.Fatalf("the straggler after a young step was deleted (%d left)", c)
+	}
+	if n, err := s.PruneTraceSteps(ctxT(t), now, 100); err != nil || n != 2 {
+		t.Fatalf("prune of everything: %d, %v; want the young step and the straggler", n, err)
+	}
 }
 
 func testLargePayload(t *testing.T, h Harness) {
