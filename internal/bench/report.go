@@ -63,8 +63,8 @@ type Round struct {
 // CPU is CPU time in milliseconds per command (per transaction for the raw
 // baseline), read from /proc before each round and after it once the
 // server has settled (its relay and read models done with the round);
-// zeros where it could not be read. Unlike throughput, it barely moves with what else the machine is
-// doing, so it compares two builds well.
+// zeros where it could not be read. Unlike throughput, it barely moves
+// with what else the machine is doing, so it compares two builds well.
 type CPU struct {
 	// Server is the serve process alone (with the embedded default, that
 	// includes the stream engine); zero when serve runs in the bench

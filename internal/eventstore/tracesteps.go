@@ -1,9 +1,6 @@
 package eventstore
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // maxMergedEvents is the most events one merged trace step lists.
 const maxMergedEvents = 50
@@ -22,27 +19,21 @@ type TracedEvent struct {
 // command's trace rows by its events, a third of the rows every command
 // wrote.
 func StepsByTrace(step, status string, at time.Time, events []TracedEvent) []TraceStep {
-	var (
-		steps []TraceStep
-		open  = map[string]int{} // trace -> its step still taking details
-		count = map[string]int{} // trace -> events in that step
-	)
+	type open struct{ step, events int } // a trace's step still taking details
+	var steps []TraceStep
+	byTrace := map[string]*open{}
 	for _, e := range events {
 		if e.TraceID == "" {
 			continue
 		}
-		i, ok := open[e.TraceID]
-		if !ok || count[e.TraceID] == maxMergedEvents {
+		o := byTrace[e.TraceID]
+		if o == nil || o.events == maxMergedEvents {
 			steps = append(steps, TraceStep{TraceID: e.TraceID, Step: step, Status: status, Detail: e.Detail, At: at})
-			open[e.TraceID], count[e.TraceID] = len(steps)-1, 1
+			byTrace[e.TraceID] = &open{step: len(steps) - 1, events: 1}
 			continue
 		}
-		var b strings.Builder
-		b.WriteString(steps[i].Detail)
-		b.WriteString(", ")
-		b.WriteString(e.Detail)
-		steps[i].Detail = b.String()
-		count[e.TraceID]++
+		steps[o.step].Detail += ", " + e.Detail
+		o.events++
 	}
 	return steps
 }

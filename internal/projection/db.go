@@ -192,11 +192,20 @@ func (db *DB) inAsyncTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return db.inTx(ctx, fn)
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return fmt.Errorf("read database: %w", err)
+		if err := commitWithoutFlush(ctx, tx); err != nil {
+			return err
 		}
 		return fn(tx)
 	})
+}
+
+// commitWithoutFlush makes a Postgres transaction's commit not wait for
+// the WAL flush.
+func commitWithoutFlush(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return fmt.Errorf("read database: %w", err)
+	}
+	return nil
 }
 
 // flushed returns once every transaction committed before the call is as
@@ -245,8 +254,8 @@ func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows copy
 		})
 	}
 	err = func() error {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return fmt.Errorf("read database: %w", err)
+		if err := commitWithoutFlush(ctx, tx); err != nil {
+			return err
 		}
 		return fn(tx, copyRows)
 	}()

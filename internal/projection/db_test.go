@@ -14,13 +14,11 @@ import (
 	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
-// A read model's tables start empty and grow, unanalysed, while prepared
-// statements keep their first plans: the writers' key lookups must use
-// their indexes from the start, and queries keep sequential scans for
-// what reads a whole table.
-func TestPostgresWritersLookUpByIndex(t *testing.T) {
+// openReadDB opens a read database on the test Postgres, in a fresh
+// schema migrated as serve's would be.
+func openReadDB(t *testing.T, ctx context.Context) *projection.DB {
+	t.Helper()
 	url := testenv.Postgres(t)
-	ctx := context.Background()
 	schema := storetest.NewSchema(t, url)
 	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
 		t.Fatal(err)
@@ -29,7 +27,17 @@ func TestPostgresWritersLookUpByIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A read model's tables start empty and grow, unanalysed, while prepared
+// statements keep their first plans: the writers' key lookups must use
+// their indexes from the start, and queries keep sequential scans for
+// what reads a whole table.
+func TestPostgresWritersLookUpByIndex(t *testing.T) {
+	ctx := context.Background()
+	db := openReadDB(t, ctx)
 	for _, q := range []string{
 		`CREATE TABLE young (id TEXT PRIMARY KEY, n INTEGER NOT NULL)`,
 		`INSERT INTO young SELECT 'k' || i, i FROM generate_series(1, 500) i`,
@@ -99,18 +107,9 @@ func genericPlan(t *testing.T, db *sql.DB, before func(*sql.Tx) error, q string,
 // A live batch commits without waiting for the disk, and flushed returns
 // only once the WAL holds that commit.
 func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
-	url := testenv.Postgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	schema := storetest.NewSchema(t, url)
-	if err := postgres.Migrate(ctx, postgres.MigrateParams{URL: url, Schema: schema}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := projection.OpenPostgres(ctx, url, postgres.ReadSchema(schema), postgres.DefaultAppRole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openReadDB(t, ctx)
 	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE applied (id INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}

@@ -299,17 +299,16 @@ func (c *Consumer) jsConfig(stream string) jetstream.ConsumerConfig {
 // gathering, so the server keeps delivering while a batch is applied and
 // the next one is full, not a remainder, when the handler is free.
 //
-// Events waiting for AckAfter are unacknowledged too: room for two more
-// batches' worth keeps delivery going while they wait.
+// Events waiting for AckAfter (batch consumers only) are unacknowledged
+// too: room for two more batches keeps delivery going while they wait.
 func (c *Consumer) inFlight() int {
-	n := c.cfg.Concurrency
-	if c.batch != nil {
-		n = 2 * c.cfg.Batch
+	switch {
+	case c.batch != nil && c.cfg.AckAfter != nil:
+		return 4 * c.cfg.Batch
+	case c.batch != nil:
+		return 2 * c.cfg.Batch
 	}
-	if c.cfg.AckAfter != nil {
-		n += 2 * max(c.cfg.Batch, c.cfg.Concurrency)
-	}
-	return n
+	return c.cfg.Concurrency
 }
 
 // Stop stops fetching, lets the handlers that run finish, returns fetched
