@@ -40,9 +40,11 @@ func Placeholders(n int) string {
 	return "?" + strings.Repeat(", ?", n-1)
 }
 
-// ExecValues runs head, a VALUES list with one row per element of rows,
-// then tail: a multi-row INSERT or upsert, split into as few statements as
-// the placeholder limits allow. Every row has the same number of values.
+// ExecValues runs head, the rows, then tail: a multi-row INSERT or upsert.
+// On Postgres the rows go as one array per column (see unnest); otherwise,
+// or when a column has no type to send, as a VALUES list split into as few
+// statements as the placeholder limits allow. Every row has the same
+// number of values.
 // An upsert's rows must have distinct keys (Postgres refuses to update one
 // row twice in one statement).
 func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail string) error {
@@ -80,6 +82,16 @@ func (t *Tx) QueryValues(ctx context.Context, head string, rows [][]any, tail st
 func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if t.dialect == Postgres {
+		if from, args, ok := unnest(rows); ok {
+			q := head + " " + from + " " + tail
+			if scan == nil {
+				_, err := t.Exec(ctx, q, args...)
+				return err
+			}
+			return t.each(ctx, q, args, scan)
+		}
 	}
 	width := len(rows[0])
 	one := "(" + Placeholders(width) + ")"

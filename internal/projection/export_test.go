@@ -15,3 +15,11 @@ func InAsyncTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
 
 // Flushed is db.flushed, for tests.
 func Flushed(ctx context.Context, db *DB) error { return db.flushed(ctx) }
+
+// NewTx wraps tx as the runner does, with tables as the logical names.
+func NewTx(tx *sql.Tx, d Dialect, tables map[string]string) *Tx {
+	return &Tx{tx: tx, dialect: d, tables: tables}
+}
+
+// Unnest is unnest, for tests.
+var Unnest = unnest
