@@ -93,8 +93,15 @@ func Encode(e eventstore.Event, source string) ([]byte, error) {
 // CloudEvent, or not one that Encode could have written, with an error that
 // says why: a consumer should park such a message, not guess.
 func Decode(body []byte) (eventstore.Event, error) {
+	// The SDK's own parser, called directly: json.Unmarshal would scan the
+	// body twice before handing it over (to validate it, then to find the
+	// object's end). The parser stops at the object's end, so the body is
+	// still checked to be that one object and nothing after it.
 	var ce event.Event
-	if err := json.Unmarshal(body, &ce); err != nil {
+	if !json.Valid(body) {
+		return eventstore.Event{}, errors.New("stream: decode: not a CloudEvent: not one JSON value")
+	}
+	if err := ce.UnmarshalJSON(body); err != nil {
 		return eventstore.Event{}, fmt.Errorf("stream: decode: not a CloudEvent: %w", err)
 	}
 	if err := ce.Validate(); err != nil {

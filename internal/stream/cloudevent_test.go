@@ -102,6 +102,7 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	for name, tc := range map[string]struct{ body, want string }{
 		"not json":        {`{"specversion"`, "not a CloudEvent"},
+		"trailing data":   {edit(func(map[string]any) {}) + ` {}`, "not a CloudEvent"},
 		"no id":           {edit(func(m map[string]any) { delete(m, "id") }), "invalid CloudEvent"},
 		"no source":       {edit(func(m map[string]any) { delete(m, "source") }), "invalid CloudEvent"},
 		"old spec":        {edit(func(m map[string]any) { m["specversion"] = "0.3" }), "version"},
@@ -117,5 +118,20 @@ func TestDecodeRejects(t *testing.T) {
 				t.Errorf("Decode error = %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// BenchmarkDecode is a consumer's cost per message before its read model
+// sees the event.
+func BenchmarkDecode(b *testing.B) {
+	body, err := Encode(newEvent(b, "account", "AccountOpened", 3), "bluepoint")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

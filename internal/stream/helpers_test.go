@@ -81,7 +81,7 @@ func newEvents(t *testing.T, category, typ string, n int) []eventstore.Event {
 	return events
 }
 
-func newEvent(t *testing.T, category, typ string, version int64) eventstore.Event {
+func newEvent(t testing.TB, category, typ string, version int64) eventstore.Event {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7())
 	return eventstore.Event{
