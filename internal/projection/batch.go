@@ -144,9 +144,20 @@ func (t *Tx) each(ctx context.Context, query string, args []any, scan func(*sql.
 	return nil
 }
 
-// QueryIn runs query once per chunk of keys, with its "(?...)" replaced by
-// the chunk's placeholders (an IN list), and calls scan on each row.
+// QueryIn runs query, whose condition "IN (?...)" takes keys, and calls
+// scan on each row. On Postgres the keys go as one array ("= ANY"), a
+// statement text the same for any number of keys; elsewhere as IN lists,
+// a statement per chunk of keys.
 func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
+	if !strings.Contains(query, "IN (?...)") {
+		return fmt.Errorf("projection: %q has no IN (?...)", query)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if t.dialect == Postgres {
+		return t.each(ctx, strings.Replace(query, "IN (?...)", "= ANY(?::text[])", 1), []any{keys}, scan)
+	}
 	for chunk := range slices.Chunk(keys, maxParams) {
 		args := make([]any, len(chunk))
 		for i, k := range chunk {
