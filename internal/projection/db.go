@@ -184,18 +184,22 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// inAsyncTx is inTx with a commit that does not wait for the WAL flush
-// (on Postgres; SQLite's read database never waits for the disk). Its
-// caller must treat the commit as durable only once flushed has returned.
-func (db *DB) inAsyncTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if db.Dialect != Postgres {
-		return db.inTx(ctx, fn)
+// inBatchTx runs fn in a write transaction holding the named projection's
+// generation against a swap, and hands fn that generation. With async, on
+// Postgres, its commit does not wait for the WAL flush (SQLite's read
+// database never waits for the disk): its caller must treat the commit as
+// durable only once flushed has returned.
+func (db *DB) inBatchTx(ctx context.Context, name string, async bool, fn func(tx *sql.Tx, gen int) error) error {
+	lock := lockShare
+	if async {
+		lock = lockShareAsync
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := commitWithoutFlush(ctx, tx); err != nil {
+		gen, _, err := db.current(ctx, tx, name, lock)
+		if err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(tx, gen)
 	})
 }
 

@@ -110,12 +110,18 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db := openReadDB(t, ctx)
-	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE applied (id INTEGER PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{
+		`CREATE TABLE applied (id INTEGER PRIMARY KEY)`,
+		projection.RegistryDDL,
+		`INSERT INTO projections VALUES ('applied', 1, 'h')`,
+	} {
+		if _, err := db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range 5 {
 		var mode string
-		err := projection.InAsyncTx(ctx, db, func(tx *sql.Tx) error {
+		err := projection.InAsyncBatchTx(ctx, db, "applied", func(tx *sql.Tx) error {
 			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
 				return err
 			}

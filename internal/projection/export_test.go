@@ -8,9 +8,9 @@ import (
 // ScanWhole is db.scanWhole, for tests.
 func ScanWhole(ctx context.Context, db *DB, tx *sql.Tx) error { return db.scanWhole(ctx, tx) }
 
-// InAsyncTx is db.inAsyncTx, for tests.
-func InAsyncTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
-	return db.inAsyncTx(ctx, fn)
+// InAsyncBatchTx is db.inBatchTx of a live batch, for tests.
+func InAsyncBatchTx(ctx context.Context, db *DB, name string, fn func(*sql.Tx) error) error {
+	return db.inBatchTx(ctx, name, true, func(tx *sql.Tx, _ int) error { return fn(tx) })
 }
 
 // Flushed is db.flushed, for tests.
@@ -23,3 +23,6 @@ func NewTx(tx *sql.Tx, d Dialect, tables map[string]string) *Tx {
 
 // Unnest is unnest, for tests.
 var Unnest = unnest
+
+// RegistryDDL is registryDDL, for tests.
+const RegistryDDL = registryDDL

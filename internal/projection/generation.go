@@ -113,20 +113,50 @@ func (r *Runner) dropGeneration(ctx context.Context, p Projection, gen int) erro
 	})
 }
 
+// lockMode is how current locks a projection's registry row.
+type lockMode int
+
+const (
+	// lockShare holds off a swap until the transaction ends.
+	lockShare lockMode = iota
+	// lockSwap is taken by the swap itself.
+	lockSwap
+	// lockShareAsync is lockShare for a transaction whose commit need not
+	// wait for the WAL flush (see DB.flushed): the statement says so too,
+	// saving a live batch a round trip. Were the registry row missing, the
+	// commit would wait, which is only slower.
+	lockShareAsync
+)
+
 // current returns the generation readers see, locking its registry row
-// against a swap until tx ends (Postgres; SQLite has one writer anyway).
-func (r *Runner) current(ctx context.Context, tx *sql.Tx, p Projection, forSwap bool) (gen int, hash string, err error) {
+// (Postgres; SQLite has one writer anyway).
+func (db *DB) current(ctx context.Context, tx *sql.Tx, name string, lock lockMode) (gen int, hash string, err error) {
 	q := `SELECT generation, schema_hash FROM projections WHERE name = ?`
-	if r.db.Dialect == Postgres {
-		if forSwap {
+	if db.Dialect == Postgres {
+		switch lock {
+		case lockSwap:
 			q += ` FOR UPDATE`
-		} else {
+		case lockShareAsync:
+			q = `SELECT generation, schema_hash, set_config('synchronous_commit', 'off', true) FROM projections
+				WHERE name = ? FOR SHARE`
+		default:
 			q += ` FOR SHARE`
 		}
 	}
-	err = tx.QueryRowContext(ctx, Rebind(q), p.Name()).Scan(&gen, &hash)
+	row := tx.QueryRowContext(ctx, Rebind(q), name)
+	if lock == lockShareAsync && db.Dialect == Postgres {
+		var set string
+		err = row.Scan(&gen, &hash, &set)
+	} else {
+		err = row.Scan(&gen, &hash)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
 	return gen, hash, err
+}
+
+// current is DB.current for p.
+func (r *Runner) current(ctx context.Context, tx *sql.Tx, p Projection, lock lockMode) (gen int, hash string, err error) {
+	return r.db.current(ctx, tx, p.Name(), lock)
 }

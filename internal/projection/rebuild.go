@@ -60,7 +60,7 @@ func (r *Runner) rebuildStale(ctx context.Context, p Projection) error {
 	defer unlock()
 	var hash string
 	if err := r.db.inTx(ctx, func(tx *sql.Tx) (err error) {
-		_, hash, err = r.current(ctx, tx, p, false)
+		_, hash, err = r.current(ctx, tx, p, lockShare)
 		return err
 	}); err != nil {
 		return err
@@ -99,7 +99,7 @@ func (r *Runner) rebuild(ctx context.Context, p Projection, progress func(events
 	var old int
 	if err := r.db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		old, _, err = r.current(ctx, tx, p, false)
+		old, _, err = r.current(ctx, tx, p, lockShare)
 		return err
 	}); err != nil {
 		return err
@@ -124,7 +124,7 @@ func (r *Runner) rebuild(ctx context.Context, p Projection, progress func(events
 	for attempt := 0; ; attempt++ {
 		swapped := false
 		err := r.db.inTx(ctx, func(tx *sql.Tx) error {
-			if _, _, err := r.current(ctx, tx, p, true); err != nil {
+			if _, _, err := r.current(ctx, tx, p, lockSwap); err != nil {
 				return err
 			}
 			if err := b.drain(ctx, tx); err != nil {

@@ -72,7 +72,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 // ensure gives a projection its first generation.
 func (r *Runner) ensure(ctx context.Context, p Projection) error {
 	return r.db.inTx(ctx, func(tx *sql.Tx) error {
-		gen, _, err := r.current(ctx, tx, p, true)
+		gen, _, err := r.current(ctx, tx, p, lockSwap)
 		if err != nil || gen > 0 {
 			return err
 		}
@@ -100,7 +100,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		var hash string
 		err := r.db.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			gen, hash, err = r.current(ctx, tx, p, false)
+			gen, hash, err = r.current(ctx, tx, p, lockShare)
 			return err
 		})
 		if err != nil {
@@ -214,15 +214,8 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 		return nil
 	}
 	var applied []eventstore.Event
-	inTx := r.db.inTx
-	if async {
-		inTx = r.db.inAsyncTx
-	}
-	err := inTx(ctx, func(tx *sql.Tx) error {
-		gen, _, err := r.current(ctx, tx, p, false)
-		if err != nil {
-			return err
-		}
+	err := r.db.inBatchTx(ctx, name, async, func(tx *sql.Tx, gen int) error {
+		var err error
 		applied, err = r.applyTo(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, p, gen, mine)
 		return err
 	})
@@ -272,7 +265,7 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 		st := Status{Name: p.Name()}
 		var last sql.NullString
 		err := r.db.inTx(ctx, func(tx *sql.Tx) error {
-			gen, _, err := r.current(ctx, tx, p, false)
+			gen, _, err := r.current(ctx, tx, p, lockShare)
 			if err != nil {
 				return err
 			}
