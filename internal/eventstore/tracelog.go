@@ -19,6 +19,11 @@ const (
 	// traceWriteTimeout bounds one write, so a store that hangs cannot
 	// hold up a stop for long.
 	traceWriteTimeout = 5 * time.Second
+	// traceLinger is how long a write waits for more steps after the first
+	// that wakes it: the projections finish a batch every few milliseconds
+	// under load, and a write (a transaction) per batch cost more than its
+	// rows. A step is seen that much later; its time is when it happened.
+	traceLinger = 20 * time.Millisecond
 )
 
 // TraceRecorder is the part of a Store a TraceLog writes to.
@@ -39,6 +44,7 @@ type TraceLog struct {
 	logger *slog.Logger
 	wake   chan struct{}
 
+	linger  time.Duration
 	mu      sync.Mutex
 	pending []TraceStep
 	dropped int
@@ -46,7 +52,7 @@ type TraceLog struct {
 
 // NewTraceLog makes a TraceLog writing to store; name prefixes its warnings.
 func NewTraceLog(store TraceRecorder, logger *slog.Logger, name string) *TraceLog {
-	return &TraceLog{store: store, name: name, logger: logger, wake: make(chan struct{}, 1)}
+	return &TraceLog{store: store, name: name, logger: logger, wake: make(chan struct{}, 1), linger: traceLinger}
 }
 
 // Add queues steps for the next write.
@@ -73,7 +79,8 @@ func (l *TraceLog) Add(steps []TraceStep) {
 	}
 }
 
-// Run writes queued steps until ctx ends, then writes what is left. A
+// Run writes queued steps, those that come within the linger of one
+// another together, until ctx ends, then writes what is left. A
 // write under way when ctx ends is let finish (within traceWriteTimeout):
 // its steps are taken off the queue already.
 func (l *TraceLog) Run(ctx context.Context) {
@@ -84,6 +91,12 @@ func (l *TraceLog) Run(ctx context.Context) {
 			return
 		case <-l.wake:
 		}
+		linger := time.NewTimer(l.linger)
+		select {
+		case <-ctx.Done():
+		case <-linger.C:
+		}
+		linger.Stop()
 		l.flush(context.WithoutCancel(ctx))
 	}
 }

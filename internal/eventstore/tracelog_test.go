@@ -2,23 +2,27 @@ package eventstore_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
 type recorder struct {
-	mu    sync.Mutex
-	steps []eventstore.TraceStep
+	mu     sync.Mutex
+	steps  []eventstore.TraceStep
+	writes int
 }
 
 func (r *recorder) RecordTraceSteps(_ context.Context, steps []eventstore.TraceStep) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.steps = append(r.steps, steps...)
+	r.writes++
 	return nil
 }
 
@@ -44,5 +48,36 @@ func TestTraceLogWritesEverythingByStop(t *testing.T) {
 		if st.At.IsZero() || st.Detail != string(rune('a'+i%26)) {
 			t.Fatalf("step %d: %+v", i, st)
 		}
+	}
+}
+
+// Steps added within the linger of the first go in one write.
+func TestTraceLogGathersStepsWithinTheLinger(t *testing.T) {
+	rec := &recorder{}
+	l := eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	l.SetLinger(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range 3 {
+		l.Add([]eventstore.TraceStep{{TraceID: "t", Step: "s", Status: "applied", Detail: fmt.Sprint(i)}})
+		time.Sleep(50 * time.Millisecond)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec.mu.Lock()
+		writes, n := rec.writes, len(rec.steps)
+		rec.mu.Unlock()
+		if n == 3 {
+			if writes != 1 {
+				t.Fatalf("3 steps in %d writes, want 1", writes)
+			}
+			return
+		}
+		if writes > 0 || time.Now().After(deadline) {
+			t.Fatalf("%d of 3 steps written in %d writes, want all 3 in one", n, writes)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
