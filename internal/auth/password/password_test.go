@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,17 @@ func TestConcurrencyCap(t *testing.T) {
 	<-h.slots
 	if _, err := h.Hash(context.Background(), "long enough"); err != nil {
 		t.Fatalf("a free slot did not let the hash run: %v", err)
+	}
+}
+
+// By default half the CPUs hash at once, and always at least one.
+func TestDefaultConcurrency(t *testing.T) {
+	want := runtime.NumCPU() / 2
+	if want < 1 {
+		want = 1
+	}
+	if got := cap(NewHasher(fast, 0).slots); got != want {
+		t.Fatalf("%d slots on %d CPUs, want %d", got, runtime.NumCPU(), want)
 	}
 }
 
