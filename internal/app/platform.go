@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/bluepoint/bluepoint/internal/auth/password"
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/encounter"
@@ -66,7 +67,8 @@ func newService(cfg config.Config, store eventstore.Store, logger *slog.Logger, 
 	if created && !cfg.UsesSQLite() {
 		logger.Warn("created an encounter signing key; every process of this deployment must share it", "dir", cfg.SecretsDir)
 	}
-	sc := service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger}
+	sc := service.Config{Store: store, Master: master, EncounterKey: signing, Logger: logger,
+		Hasher: password.NewHasher(password.DefaultParams, cfg.HashConcurrency)}
 	sc.Pipeline.StateCacheSize = cfg.StateCacheSize
 	for _, o := range opts {
 		o(&sc)

@@ -33,6 +33,7 @@ type configFlags struct {
 	StreamMaxAge      time.Duration `name:"stream-max-age" env:"BLUEPOINT_STREAM_MAX_AGE" placeholder:"DURATION" help:"How long the streams keep events. Default: 0, forever, so any consumer can replay from the start."`
 	SinksFile         string        `name:"config" env:"BLUEPOINT_CONFIG" placeholder:"FILE" help:"bluepoint.yaml declaring sinks and automations. Default: empty, none."`
 	TraceRetention    time.Duration `name:"trace-retention" env:"BLUEPOINT_TRACE_RETENTION" default:"${default_trace_retention}" placeholder:"DURATION" help:"How long trace steps are kept; 0 keeps them forever. Default: ${default}."`
+	HashConcurrency   int           `name:"hash-concurrency" env:"BLUEPOINT_HASH_CONCURRENCY" placeholder:"N" help:"How many password hashes (argon2id, 19 MiB each) run at once. Default: 0, half the CPUs (at least one)."`
 	StateCacheSize    int           `name:"state-cache-size" env:"BLUEPOINT_STATE_CACHE_SIZE" default:"${default_state_cache_size}" placeholder:"N" help:"How many aggregate states the command pipeline keeps in memory, so that a command reads only the events appended since; 0 keeps none. Default: ${default}."`
 	MasterKey         string        `name:"master-key" env:"BLUEPOINT_MASTER_KEY" placeholder:"BASE64" help:"Master key (base64 of 32 bytes) protecting personal data; prefer the environment variable. Default: read or create <secrets-dir>/master.key."`
 }
@@ -76,6 +77,7 @@ func (f configFlags) config() (config.Config, error) {
 		MasterKey:         f.MasterKey,
 		StateCacheSize:    f.StateCacheSize,
 		TraceRetention:    f.TraceRetention,
+		HashConcurrency:   f.HashConcurrency,
 	}
 	if f.TraceRetention == 0 {
 		cfg.TraceRetention = -1 // 0 on the command line keeps them forever

@@ -35,6 +35,7 @@ func clearEnv(t *testing.T) {
 		"BLUEPOINT_APP_ROLE", "BLUEPOINT_SQLITE_SYNCHRONOUS", "BLUEPOINT_LOG_LEVEL", "BLUEPOINT_SHUTDOWN_TIMEOUT",
 		"BLUEPOINT_APP_PASSWORD", "BLUEPOINT_SECRETS_DIR", "BLUEPOINT_MASTER_KEY",
 		"BLUEPOINT_NATS_URL", "BLUEPOINT_NATS_LISTEN", "BLUEPOINT_CONFIG", "BLUEPOINT_STREAM_MAX_AGE", "BLUEPOINT_READ_DATABASE_URL",
+		"BLUEPOINT_HASH_CONCURRENCY",
 	} {
 		t.Setenv(name, "") // restores the variable after the test
 		if err := os.Unsetenv(name); err != nil {
@@ -72,6 +73,7 @@ var everyField = config.Config{
 	ReadDatabaseURL:   "postgres://u@read:5432/bp",
 	StateCacheSize:    500,
 	TraceRetention:    48 * time.Hour,
+	HashConcurrency:   3,
 }
 
 func TestFlagsSetEveryField(t *testing.T) {
@@ -82,7 +84,7 @@ func TestFlagsSetEveryField(t *testing.T) {
 		"--app-role", "bp_role", "--sqlite-synchronous", "NORMAL", "--log-level", "debug",
 		"--shutdown-timeout", "3s", "--secrets-dir", "/run/secrets/bp", "--master-key", "a2V5",
 		"--nats-url", "nats://n1:4222,nats://n2:4222", "--nats-listen", "127.0.0.1:4333", "--config", "/etc/bluepoint.yaml", "--stream-max-age", "720h", "--read-database-url", "postgres://u@read:5432/bp",
-		"--state-cache-size", "500", "--trace-retention", "48h")
+		"--state-cache-size", "500", "--trace-retention", "48h", "--hash-concurrency", "3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +112,7 @@ func TestEnvSetsEveryField(t *testing.T) {
 	t.Setenv("BLUEPOINT_READ_DATABASE_URL", "postgres://u@read:5432/bp")
 	t.Setenv("BLUEPOINT_STATE_CACHE_SIZE", "500")
 	t.Setenv("BLUEPOINT_TRACE_RETENTION", "48h")
+	t.Setenv("BLUEPOINT_HASH_CONCURRENCY", "3")
 	got, err := parseServe(t)
 	if err != nil {
 		t.Fatal(err)

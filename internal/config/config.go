@@ -119,6 +119,11 @@ type Config struct {
 	// streams since; negative keeps none. Default: 10,000.
 	StateCacheSize int
 
+	// HashConcurrency is how many password hashes (argon2id, 19 MiB and
+	// tens of milliseconds of a CPU each) run at once; 0 means half the
+	// CPUs, at least one. Default: 0.
+	HashConcurrency int
+
 	// TraceRetention is how long trace steps are kept before they are
 	// pruned; negative keeps them forever. Default: DefaultTraceRetention.
 	TraceRetention time.Duration
@@ -216,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.StreamMaxAge < 0 {
 		bad("StreamMaxAge", "%s is negative", c.StreamMaxAge)
+	}
+	if c.HashConcurrency < 0 {
+		bad("HashConcurrency", "%d is negative", c.HashConcurrency)
 	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {

@@ -52,6 +52,7 @@ func TestWithDefaultsKeepsSetFields(t *testing.T) {
 		ReadDatabaseURL:   "postgres://r/db",
 		StateCacheSize:    -1,
 		TraceRetention:    -1,
+		HashConcurrency:   3,
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("WithDefaults() = %+v, want %+v unchanged", got, set)
@@ -88,6 +89,8 @@ func TestValidate(t *testing.T) {
 		{"empty secrets dir", func(c *config.Config) { c.SecretsDir = "" }, []string{"SecretsDir"}},
 		{"read database of another kind", func(c *config.Config) { c.ReadDatabaseURL = "mysql://r/db" }, []string{"ReadDatabaseURL"}},
 		{"negative stream age", func(c *config.Config) { c.StreamMaxAge = -time.Hour }, []string{"StreamMaxAge"}},
+		{"hash concurrency set", func(c *config.Config) { c.HashConcurrency = 4 }, nil},
+		{"negative hash concurrency", func(c *config.Config) { c.HashConcurrency = -1 }, []string{"HashConcurrency"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
