@@ -120,8 +120,8 @@ type Config struct {
 	StateCacheSize int
 
 	// HashConcurrency is how many password hashes (argon2id, 19 MiB and
-	// tens of milliseconds of a CPU each) run at once; 0 means half the
-	// CPUs, at least one. Default: 0.
+	// about 30 ms of a CPU each) run at once; 0 means half the CPUs the
+	// process may use, at least one. Default: 0.
 	HashConcurrency int
 
 	// TraceRetention is how long trace steps are kept before they are

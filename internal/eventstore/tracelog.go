@@ -79,8 +79,9 @@ func (l *TraceLog) Add(steps []TraceStep) {
 	}
 }
 
-// Run writes queued steps, those that come within the linger of one
-// another together, until ctx ends, then writes what is left. A
+// Run writes queued steps until ctx ends, then writes what is left. Each
+// write takes the steps queued by the end of the linger that followed the
+// first of them. A
 // write under way when ctx ends is let finish (within traceWriteTimeout):
 // its steps are taken off the queue already.
 func (l *TraceLog) Run(ctx context.Context) {
@@ -97,6 +98,12 @@ func (l *TraceLog) Run(ctx context.Context) {
 		case <-linger.C:
 		}
 		linger.Stop()
+		// Steps added during the linger woke it again: this write takes
+		// them, so the wake would only start an empty round.
+		select {
+		case <-l.wake:
+		default:
+		}
 		l.flush(context.WithoutCancel(ctx))
 	}
 }

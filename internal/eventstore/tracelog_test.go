@@ -81,3 +81,26 @@ func TestTraceLogGathersStepsWithinTheLinger(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A stop during the linger writes the queued steps at once.
+func TestTraceLogStopCutsTheLingerShort(t *testing.T) {
+	rec := &recorder{}
+	l := eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	l.SetLinger(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	l.Add([]eventstore.TraceStep{{TraceID: "t", Step: "s", Status: "applied"}})
+	time.Sleep(20 * time.Millisecond) // Run is lingering now
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of the stop")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.steps) != 1 {
+		t.Fatalf("%d steps written, want 1", len(rec.steps))
+	}
+}

@@ -41,12 +41,12 @@ func Placeholders(n int) string {
 }
 
 // ExecValues runs head, the rows, then tail: a multi-row INSERT or upsert.
-// On Postgres the rows go as one array per column (see unnest); otherwise,
-// or when a column has no type to send, as a VALUES list split into as few
-// statements as the placeholder limits allow. Every row has the same
-// number of values.
-// An upsert's rows must have distinct keys (Postgres refuses to update one
-// row twice in one statement).
+// On Postgres the rows go as one array per column, typed from the Go values
+// (see unnest for the types, and for why a string must go to a text
+// column); otherwise, or when a column has no type to send, as a VALUES
+// list split into as few statements as the placeholder limits allow. Every
+// row has the same number of values. An upsert's rows must have distinct
+// keys (Postgres refuses to update one row twice in one statement).
 func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail string) error {
 	return t.values(ctx, head, rows, tail, nil)
 }
@@ -54,8 +54,7 @@ func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail str
 // Insert inserts rows (each a value per column of cols) into the logical
 // table. A rebuild on Postgres loads them with COPY, which spares the
 // parsing and binding of a multi-row INSERT (the event log's rebuild went
-// from 44k to 63k events/s); elsewhere it is one multi-row INSERT per
-// chunk, as ExecValues.
+// from 44k to 63k events/s); elsewhere it is ExecValues.
 func (t *Tx) Insert(ctx context.Context, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
@@ -85,12 +84,7 @@ func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string,
 	}
 	if t.dialect == Postgres {
 		if from, args, ok := unnest(rows); ok {
-			q := head + " " + from + " " + tail
-			if scan == nil {
-				_, err := t.Exec(ctx, q, args...)
-				return err
-			}
-			return t.each(ctx, q, args, scan)
+			return t.run(ctx, head+" "+from+" "+tail, args, scan)
 		}
 	}
 	width := len(rows[0])
@@ -113,17 +107,20 @@ func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string,
 		}
 		q.WriteString(" ")
 		q.WriteString(tail)
-		if scan == nil {
-			if _, err := t.Exec(ctx, q.String(), args...); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := t.each(ctx, q.String(), args, scan); err != nil {
+		if err := t.run(ctx, q.String(), args, scan); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// run executes a statement, or with scan a query whose rows it scans.
+func (t *Tx) run(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	if scan == nil {
+		_, err := t.Exec(ctx, query, args...)
+		return err
+	}
+	return t.each(ctx, query, args, scan)
 }
 
 // each runs a query and calls scan on each row.
@@ -144,26 +141,33 @@ func (t *Tx) each(ctx context.Context, query string, args []any, scan func(*sql.
 	return nil
 }
 
+// inKeys is where QueryIn's keys go, and anyKeys what it becomes on
+// Postgres.
+const (
+	inKeys  = "IN (?...)"
+	anyKeys = "= ANY(?::text[])"
+)
+
 // QueryIn runs query, whose condition "IN (?...)" takes keys, and calls
 // scan on each row. On Postgres the keys go as one array ("= ANY"), a
 // statement text the same for any number of keys; elsewhere as IN lists,
-// a statement per chunk of keys.
+// a statement per chunk of keys. NOT IN has no such rewrite: it is refused.
 func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
-	if !strings.Contains(query, "IN (?...)") {
-		return fmt.Errorf("projection: %q has no IN (?...)", query)
+	if !strings.Contains(query, inKeys) || strings.Contains(strings.ToUpper(query), "NOT "+inKeys) {
+		return fmt.Errorf("projection: %q: want a condition %s (NOT IN has no array form)", query, inKeys)
 	}
 	if len(keys) == 0 {
 		return nil
 	}
 	if t.dialect == Postgres {
-		return t.each(ctx, strings.Replace(query, "IN (?...)", "= ANY(?::text[])", 1), []any{keys}, scan)
+		return t.each(ctx, strings.Replace(query, inKeys, anyKeys, 1), []any{keys}, scan)
 	}
 	for chunk := range slices.Chunk(keys, maxParams) {
 		args := make([]any, len(chunk))
 		for i, k := range chunk {
 			args[i] = k
 		}
-		q := strings.Replace(query, "(?...)", "("+Placeholders(len(chunk))+")", 1)
+		q := strings.Replace(query, inKeys, "IN ("+Placeholders(len(chunk))+")", 1)
 		if err := t.each(ctx, q, args, scan); err != nil {
 			return err
 		}

@@ -56,23 +56,34 @@ func TestValuesRoundTrip(t *testing.T) {
 					w.i, w.b, w.f = reflect.ValueOf(r[2]).Int(), r[3].(bool), r[4].(float64)
 				}
 				w.opt, w.note = sql.NullInt64{}, sql.NullString{}
-				if r[5] != nil {
-					w.opt = sql.NullInt64{Int64: r[5].(int64), Valid: true}
+				switch v := r[5].(type) {
+				case int64:
+					w.opt = sql.NullInt64{Int64: v, Valid: true}
+				case *int64:
+					if v != nil {
+						w.opt = sql.NullInt64{Int64: *v, Valid: true}
+					}
 				}
-				if r[6] != nil {
-					w.note = sql.NullString{String: r[6].(string), Valid: true}
+				switch v := r[6].(type) {
+				case string:
+					w.note = sql.NullString{String: v, Valid: true}
+				case *string:
+					if v != nil {
+						w.note = sql.NullString{String: *v, Valid: true}
+					}
 				}
 				want[w.k] = w
 			}
 		}
-		// int and int64 together; some NULLs; a whole column of NULLs
-		// (no type to cast to); a column of mixed Go types.
+		// int and int64 together; some NULLs; whole columns of untyped
+		// NULLs (no type to cast to: a VALUES list); typed NULLs.
 		write([][]any{
 			{"a", int64(1), 2, true, 0.5, int64(7), "x"},
 			{"b", 3, int64(4), false, 1.25, nil, nil},
 			{"c", int64(-5), 6, true, -2.0, int64(-8), "it's"},
 		}, ``)
 		write([][]any{{"d", int64(9), 10, false, 3.0, nil, nil}, {"e", int64(11), 12, true, 4.0, nil, nil}}, ``)
+		write([][]any{{"g", int64(13), 14, true, 5.0, (*int64)(nil), (*string)(nil)}, {"h", int64(15), 16, false, 6.0, new(int64(17)), new("w")}}, ``)
 		write([][]any{{"a", int64(100), 0, false, 0.0, nil, "y"}, {"b", int64(200), 0, false, 0.0, int64(300), nil}}, upsert)
 
 		var got []row
@@ -120,27 +131,29 @@ func TestValuesRoundTrip(t *testing.T) {
 // Rows whose every column has a type go to Postgres as one array per
 // column; a column with no type to cast to sends the caller back to VALUES.
 func TestUnnestTypesColumns(t *testing.T) {
+	six, eight := int64(6), int64(8)
 	from, args, ok := projection.Unnest([][]any{
-		{"a", 1, int64(2), true, 0.5, nil},
-		{"b", int64(3), 4, false, 1.5, int64(6)},
+		{"a", 1, int64(2), true, 0.5, nil, (*int64)(nil), (*string)(nil)},
+		{"b", int64(3), 4, false, 1.5, int64(6), &eight, new("x")},
 	})
 	if !ok {
 		t.Fatal("typed rows: no arrays")
 	}
-	if want := "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::boolean[], ?::float8[], ?::bigint[])"; from != want {
+	if want := "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::boolean[], ?::float8[], ?::bigint[], ?::bigint[], ?::text[])"; from != want {
 		t.Errorf("from = %q, want %q", from, want)
 	}
-	six := int64(6)
-	wantArgs := []any{[]string{"a", "b"}, []int64{1, 3}, []int64{2, 4}, []bool{true, false}, []float64{0.5, 1.5}, []*int64{nil, &six}}
+	wantArgs := []any{[]string{"a", "b"}, []int64{1, 3}, []int64{2, 4}, []bool{true, false}, []float64{0.5, 1.5},
+		[]*int64{nil, &six}, []*int64{nil, &eight}, []*string{nil, new("x")}}
 	if !reflect.DeepEqual(args, wantArgs) {
 		t.Errorf("args = %#v, want %#v", args, wantArgs)
 	}
 	for name, rows := range map[string][][]any{
-		"all NULL":     {{"a", nil}, {"b", nil}},
-		"mixed types":  {{"a", 1}, {"b", "2"}},
-		"unknown type": {{"a", []byte("x")}},
-		"ragged rows":  {{"a", 1}, {"b"}},
-		"time":         {{"a", time.Now()}},
+		"all NULL":       {{"a", nil}, {"b", nil}},
+		"pointer to int": {{"a", new(1)}},
+		"mixed types":    {{"a", 1}, {"b", "2"}},
+		"unknown type":   {{"a", []byte("x")}},
+		"ragged rows":    {{"a", 1}, {"b"}},
+		"time":           {{"a", time.Now()}},
 	} {
 		if from, _, ok := projection.Unnest(rows); ok {
 			t.Errorf("%s: %q, want VALUES instead", name, from)

@@ -51,7 +51,7 @@ func TestPostgresWritersLookUpByIndex(t *testing.T) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("k%d", i+1)
 	}
-	lookup := genericPlan(t, db.Write, nil, `SELECT id, n FROM young WHERE id = ANY($1::text[])`, keys)
+	lookup := genericPlan(t, db.Write, nil, projection.Rebind(`SELECT id, n FROM young WHERE id `+projection.AnyKeys), keys)
 	if strings.Contains(lookup, "Seq Scan") {
 		t.Errorf("a writer's key lookup:\n%s\nwant an index scan", lookup)
 	}
@@ -121,7 +121,7 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 	}
 	for i := range 5 {
 		var mode string
-		err := projection.InAsyncBatchTx(ctx, db, "applied", func(tx *sql.Tx) error {
+		err := projection.InBatchTx(ctx, db, "applied", true, func(tx *sql.Tx) error {
 			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
 				return err
 			}
@@ -156,5 +156,15 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 	}
 	if sync != "on" {
 		t.Fatalf("the writers' other transactions commit with synchronous_commit %s, want on", sync)
+	}
+	// A batch that is not live (Runner.ApplyBatch) waits for its flush.
+	err := projection.InBatchTx(ctx, db, "applied", false, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sync != "on" {
+		t.Fatalf("a batch that is not live commits with synchronous_commit %s, want on", sync)
 	}
 }

@@ -8,9 +8,9 @@ import (
 // ScanWhole is db.scanWhole, for tests.
 func ScanWhole(ctx context.Context, db *DB, tx *sql.Tx) error { return db.scanWhole(ctx, tx) }
 
-// InAsyncBatchTx is db.inBatchTx of a live batch, for tests.
-func InAsyncBatchTx(ctx context.Context, db *DB, name string, fn func(*sql.Tx) error) error {
-	return db.inBatchTx(ctx, name, true, func(tx *sql.Tx, _ int) error { return fn(tx) })
+// InBatchTx is db.inBatchTx, for tests.
+func InBatchTx(ctx context.Context, db *DB, name string, async bool, fn func(*sql.Tx) error) error {
+	return db.inBatchTx(ctx, name, async, func(tx *sql.Tx, _ int) error { return fn(tx) })
 }
 
 // Flushed is db.flushed, for tests.
@@ -26,3 +26,6 @@ var Unnest = unnest
 
 // RegistryDDL is registryDDL, for tests.
 const RegistryDDL = registryDDL
+
+// AnyKeys is what Tx.QueryIn's IN (?...) becomes on Postgres.
+const AnyKeys = anyKeys

@@ -131,25 +131,21 @@ const (
 // current returns the generation readers see, locking its registry row
 // (Postgres; SQLite has one writer anyway).
 func (db *DB) current(ctx context.Context, tx *sql.Tx, name string, lock lockMode) (gen int, hash string, err error) {
-	q := `SELECT generation, schema_hash FROM projections WHERE name = ?`
+	cols, lockClause := `generation, schema_hash`, ``
+	dest := []any{&gen, &hash}
 	if db.Dialect == Postgres {
 		switch lock {
 		case lockSwap:
-			q += ` FOR UPDATE`
+			lockClause = ` FOR UPDATE`
 		case lockShareAsync:
-			q = `SELECT generation, schema_hash, set_config('synchronous_commit', 'off', true) FROM projections
-				WHERE name = ? FOR SHARE`
+			var set string
+			cols, lockClause = cols+`, set_config('synchronous_commit', 'off', true)`, ` FOR SHARE`
+			dest = append(dest, &set)
 		default:
-			q += ` FOR SHARE`
+			lockClause = ` FOR SHARE`
 		}
 	}
-	row := tx.QueryRowContext(ctx, Rebind(q), name)
-	if lock == lockShareAsync && db.Dialect == Postgres {
-		var set string
-		err = row.Scan(&gen, &hash, &set)
-	} else {
-		err = row.Scan(&gen, &hash)
-	}
+	err = tx.QueryRowContext(ctx, Rebind(`SELECT `+cols+` FROM projections WHERE name = ?`+lockClause), name).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}

@@ -9,9 +9,15 @@ import (
 // list binds one parameter per value, each encoded on its own, and is a
 // new statement text (prepared and planned anew) for every row count; the
 // arrays are a parameter per column and one statement text per table,
-// whatever the batch. It gives false when a column has no type to cast to
-// (all NULL, or values of mixed or unknown Go types) or the rows differ in
-// width: the caller then writes a VALUES list, which checks them.
+// whatever the batch.
+//
+// The arrays' types come from the Go values (string: text, int and int64:
+// bigint, bool: boolean, float64: float8; a nil *string or *int64 is a NULL
+// of its type), not from the table, and Postgres assigns text only to text
+// columns: a column of another type written from strings must not come
+// here. It gives false when a column has no type to cast to (all untyped
+// nil, or values of mixed or other Go types) or the rows differ in width:
+// the caller then writes a VALUES list, which checks them.
 func unnest(rows [][]any) (from string, args []any, ok bool) {
 	width := len(rows[0])
 	for _, r := range rows {
@@ -48,42 +54,34 @@ func column(rows [][]any, col int) (arr any, typ string, ok bool) {
 		}
 	}
 	switch kind.(type) {
-	case string:
-		return gather(rows, col, func(v any) (string, bool) { s, ok := v.(string); return s, ok }, "text")
-	case int, int64:
-		return gather(rows, col, func(v any) (int64, bool) {
-			switch n := v.(type) {
-			case int:
-				return int64(n), true
-			case int64:
-				return n, true
-			}
-			return 0, false
-		}, "bigint")
+	case string, *string:
+		return gather[string](rows, col, "text")
+	case int, int64, *int64:
+		return gather[int64](rows, col, "bigint")
 	case bool:
-		return gather(rows, col, func(v any) (bool, bool) { b, ok := v.(bool); return b, ok }, "boolean")
+		return gather[bool](rows, col, "boolean")
 	case float64:
-		return gather(rows, col, func(v any) (float64, bool) { f, ok := v.(float64); return f, ok }, "float8")
+		return gather[float64](rows, col, "float8")
 	}
 	return nil, "", false
 }
 
-// gather converts a column's values with conv: a []T when none is NULL,
-// a []*T otherwise.
-func gather[T any](rows [][]any, col int, conv func(any) (T, bool), typ string) (any, string, bool) {
+// gather converts a column's values to T: a []T when none is NULL, a []*T
+// otherwise.
+func gather[T any](rows [][]any, col int, typ string) (any, string, bool) {
 	vals := make([]T, len(rows))
 	var nulls []bool
 	for i, r := range rows {
-		if r[col] == nil {
+		v, null, ok := as[T](r[col])
+		if !ok {
+			return nil, "", false
+		}
+		if null {
 			if nulls == nil {
 				nulls = make([]bool, len(rows))
 			}
 			nulls[i] = true
 			continue
-		}
-		v, ok := conv(r[col])
-		if !ok {
-			return nil, "", false
 		}
 		vals[i] = v
 	}
@@ -97,4 +95,26 @@ func gather[T any](rows [][]any, col int, conv func(any) (T, bool), typ string) 
 		}
 	}
 	return ptrs, typ, true
+}
+
+// as reads v as a T: itself, a pointer to one (nil is NULL), an untyped
+// nil (NULL), or, for int64, an int.
+func as[T any](v any) (val T, null, ok bool) {
+	switch x := v.(type) {
+	case nil:
+		return val, true, true
+	case T:
+		return x, false, true
+	case *T:
+		if x == nil {
+			return val, true, true
+		}
+		return *x, false, true
+	case int:
+		if p, isInt64 := any(&val).(*int64); isInt64 {
+			*p = int64(x)
+			return val, false, true
+		}
+	}
+	return val, false, false
 }

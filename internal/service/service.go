@@ -39,7 +39,8 @@ type Config struct {
 	// Master is the master key: it wraps every data key and keys the blind
 	// indexes. Required.
 	Master pii.MasterKey
-	// Hasher hashes passwords. Default: password.DefaultParams, one hash per CPU.
+	// Hasher hashes passwords. Default: password.DefaultParams, hashing on
+	// half the CPUs at once (see password.NewHasher).
 	Hasher *password.Hasher
 	// Now is the clock. Default time.Now.
 	Now func() time.Time

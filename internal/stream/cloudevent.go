@@ -99,7 +99,10 @@ func Decode(body []byte) (eventstore.Event, error) {
 	// still checked to be that one object and nothing after it.
 	var ce event.Event
 	if !json.Valid(body) {
-		return eventstore.Event{}, errors.New("stream: decode: not a CloudEvent: not one JSON value")
+		// The slow path, for the error that says where and why (it runs
+		// the same check as json.Valid, so it fails too).
+		var v any
+		return eventstore.Event{}, fmt.Errorf("stream: decode: not a CloudEvent: %w", json.Unmarshal(body, &v))
 	}
 	if err := ce.UnmarshalJSON(body); err != nil {
 		return eventstore.Event{}, fmt.Errorf("stream: decode: not a CloudEvent: %w", err)

@@ -43,7 +43,7 @@ type Params struct {
 }
 
 // DefaultParams follow the OWASP minimum for argon2id (19 MiB, t=2, p=1):
-// about 50 ms per hash on one core.
+// about 30 ms per hash on one core (BenchmarkHashDefault).
 var DefaultParams = Params{Time: 2, Memory: 19 * 1024, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Hasher hashes passwords. Each hash holds Params.Memory while it runs, so a
@@ -55,8 +55,9 @@ type Hasher struct {
 }
 
 // NewHasher returns a Hasher running at most concurrency hashes at a time;
-// 0 means half the CPUs (at least one). A hash keeps a CPU busy for tens of
-// milliseconds, so that default leaves the other half to every other
+// 0 means half the CPUs the process may use (GOMAXPROCS, which follows a
+// container's CPU limit), at least one. A hash keeps a CPU busy for about
+// 30 ms (DefaultParams), so that default leaves the other half to every other
 // request during a wave of sign-ups and sign-ins, and it holds the memory
 // of the hashes under way, and the garbage they leave, to that many (on 2
 // cores, `bluepoint bench` measured the embedded server's peak under load
@@ -64,10 +65,13 @@ type Hasher struct {
 // for a slot sooner: their tail latency is the price.
 func NewHasher(p Params, concurrency int) *Hasher {
 	if concurrency <= 0 {
-		concurrency = max(1, runtime.NumCPU()/2)
+		concurrency = defaultConcurrency(runtime.GOMAXPROCS(0))
 	}
 	return &Hasher{params: p, slots: make(chan struct{}, concurrency)}
 }
+
+// defaultConcurrency is half of cpus, at least one.
+func defaultConcurrency(cpus int) int { return max(1, cpus/2) }
 
 // CheckPolicy reports whether a password is acceptable.
 func CheckPolicy(pw string) error {

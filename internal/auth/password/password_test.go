@@ -93,12 +93,13 @@ func TestConcurrencyCap(t *testing.T) {
 
 // By default half the CPUs hash at once, and always at least one.
 func TestDefaultConcurrency(t *testing.T) {
-	want := runtime.NumCPU() / 2
-	if want < 1 {
-		want = 1
+	for cpus, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 8: 4, 64: 32} {
+		if got := defaultConcurrency(cpus); got != want {
+			t.Errorf("%d CPUs: %d slots, want %d", cpus, got, want)
+		}
 	}
-	if got := cap(NewHasher(fast, 0).slots); got != want {
-		t.Fatalf("%d slots on %d CPUs, want %d", got, runtime.NumCPU(), want)
+	if got, want := cap(NewHasher(fast, 0).slots), defaultConcurrency(runtime.GOMAXPROCS(0)); got != want {
+		t.Errorf("NewHasher(p, 0): %d slots, want %d", got, want)
 	}
 }
 

@@ -144,9 +144,9 @@ func (l *lifetimes) save(ctx context.Context, tx *projection.Tx) error {
 		if r == nil {
 			continue
 		}
-		var closed, life any // NULL while open
+		var closed, life *int64 // NULL while open
 		if r.closed != 0 {
-			closed, life = r.closed, r.closed-r.opened
+			closed, life = &r.closed, new(r.closed-r.opened)
 		}
 		rows = append(rows, []any{id, r.opened, closed, life})
 	}
