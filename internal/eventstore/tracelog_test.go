@@ -26,19 +26,37 @@ func (r *recorder) RecordTraceSteps(_ context.Context, steps []eventstore.TraceS
 	return nil
 }
 
-// TestTraceLogWritesEverythingByStop: steps added before the stop are all
-// written, in order and stamped, by the time Run returns.
-func TestTraceLogWritesEverythingByStop(t *testing.T) {
-	rec := &recorder{}
-	l := eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+// runTraceLog runs a TraceLog writing to a recorder, with linger when not
+// zero. stop ends Run and waits for it to return (failing the test after
+// 10 s).
+func runTraceLog(t *testing.T, linger time.Duration) (rec *recorder, l *eventstore.TraceLog, stop func()) {
+	rec = &recorder{}
+	l = eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	if linger != 0 {
+		l.SetLinger(linger)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); l.Run(ctx) }()
+	return rec, l, func() {
+		t.Helper()
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return within 10 s of the stop")
+		}
+	}
+}
+
+// TestTraceLogWritesEverythingByStop: steps added before the stop are all
+// written, in order and stamped, by the time Run returns.
+func TestTraceLogWritesEverythingByStop(t *testing.T) {
+	rec, l, stop := runTraceLog(t, 0)
 	for i := range 2500 {
 		l.Add([]eventstore.TraceStep{{TraceID: "t", Step: "s", Status: "applied", Detail: string(rune('a' + i%26))}})
 	}
-	cancel()
-	<-done
+	stop()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.steps) != 2500 {
@@ -53,13 +71,8 @@ func TestTraceLogWritesEverythingByStop(t *testing.T) {
 
 // Steps added within the linger of the first go in one write.
 func TestTraceLogGathersStepsWithinTheLinger(t *testing.T) {
-	rec := &recorder{}
-	l := eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
-	l.SetLinger(time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); l.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	rec, l, stop := runTraceLog(t, time.Second)
+	defer stop()
 	for i := range 3 {
 		l.Add([]eventstore.TraceStep{{TraceID: "t", Step: "s", Status: "applied", Detail: fmt.Sprint(i)}})
 		time.Sleep(50 * time.Millisecond)
@@ -84,20 +97,10 @@ func TestTraceLogGathersStepsWithinTheLinger(t *testing.T) {
 
 // A stop during the linger writes the queued steps at once.
 func TestTraceLogStopCutsTheLingerShort(t *testing.T) {
-	rec := &recorder{}
-	l := eventstore.NewTraceLog(rec, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
-	l.SetLinger(time.Hour)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); l.Run(ctx) }()
+	rec, l, stop := runTraceLog(t, time.Hour)
 	l.Add([]eventstore.TraceStep{{TraceID: "t", Step: "s", Status: "applied"}})
 	time.Sleep(20 * time.Millisecond) // Run is lingering now
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return within 10 s of the stop")
-	}
+	stop()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.steps) != 1 {

@@ -24,6 +24,20 @@ type row struct {
 	note sql.NullString
 }
 
+// valueOf is v as a T, or what it points to; false for NULL.
+func valueOf[T any](v any) (T, bool) {
+	switch x := v.(type) {
+	case T:
+		return x, true
+	case *T:
+		if x != nil {
+			return *x, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
 // Multi-row writes keep every value, NULLs included, on both dialects,
 // whichever form the statement takes: arrays on Postgres where every
 // column has a type, a VALUES list otherwise.
@@ -56,21 +70,11 @@ func TestValuesRoundTrip(t *testing.T) {
 					w.i, w.b, w.f = reflect.ValueOf(r[2]).Int(), r[3].(bool), r[4].(float64)
 				}
 				w.opt, w.note = sql.NullInt64{}, sql.NullString{}
-				switch v := r[5].(type) {
-				case int64:
-					w.opt = sql.NullInt64{Int64: v, Valid: true}
-				case *int64:
-					if v != nil {
-						w.opt = sql.NullInt64{Int64: *v, Valid: true}
-					}
+				if n, ok := valueOf[int64](r[5]); ok {
+					w.opt = sql.NullInt64{Int64: n, Valid: true}
 				}
-				switch v := r[6].(type) {
-				case string:
-					w.note = sql.NullString{String: v, Valid: true}
-				case *string:
-					if v != nil {
-						w.note = sql.NullString{String: *v, Valid: true}
-					}
+				if s, ok := valueOf[string](r[6]); ok {
+					w.note = sql.NullString{String: s, Valid: true}
 				}
 				want[w.k] = w
 			}
