@@ -95,8 +95,8 @@ func Encode(e eventstore.Event, source string) ([]byte, error) {
 func Decode(body []byte) (eventstore.Event, error) {
 	// The SDK's own parser, called directly: json.Unmarshal would scan the
 	// body twice before handing it over (to validate it, then to find the
-	// object's end). The parser stops at the object's end, so the body is
-	// still checked to be that one object and nothing after it.
+	// object's end). json.Valid is the first of those scans, kept because
+	// the parser stops at the object's end and would take trailing data.
 	var ce event.Event
 	if !json.Valid(body) {
 		// The slow path, for the error that says where and why (it runs
