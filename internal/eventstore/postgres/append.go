@@ -72,17 +72,18 @@ type streamPlan struct {
 }
 
 func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now time.Time) (*eventstore.AppendResult, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: begin: %w", err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
-
-	plans, err := resolve(ctx, tx, p.Streams)
+	plans := newPlans(p.Streams)
+	tx, err := s.resolve(ctx, plans)
 	if err != nil {
 		return nil, err
 	}
 	batch := &pgx.Batch{}
+	began := tx == nil
+	if began {
+		// Nothing to read first: the transaction begins in the writes'
+		// round trip rather than in one of its own.
+		batch.BeginTx(pgx.TxOptions{})
+	}
 	order := lockOrder(plans)
 	for _, i := range order {
 		queueStreamCheck(batch, &plans[i])
@@ -101,8 +102,22 @@ func (s *Store) appendOnce(ctx context.Context, p *eventstore.AppendParams, now 
 	}
 	queueTraceSteps(batch, p.TraceSteps)
 
-	br := tx.SendBatch(ctx, batch)
-	result, failed, err := readBatch(br, plans, order, ins, p, now)
+	var br pgx.BatchResults
+	if began {
+		br = s.pool.SendBatch(ctx, batch)
+		tx = br.Tx()
+	} else {
+		br = tx.SendBatch(ctx, batch)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	result, failed, err := func() (*eventstore.AppendResult, *failure, error) {
+		if began {
+			if _, err := br.Exec(); err != nil {
+				return nil, nil, fmt.Errorf("postgres: begin: %w", err)
+			}
+		}
+		return readBatch(br, plans, order, ins, p, now)
+	}()
 	if cerr := br.Close(); err == nil && failed == nil && cerr != nil {
 		err = cerr
 	}
@@ -141,12 +156,13 @@ func lockOrder(plans []streamPlan) []int {
 	return order
 }
 
-// resolve turns Any into the stream's current version. It runs before the
-// transaction's first write, so the transaction id (taken at the first
+// resolve turns Any into the stream's current version. It begins the
+// append's transaction to do so, and returns it; with no stream appended
+// with Any it returns a nil transaction and reads nothing. It runs before
+// the transaction's first write, so the transaction id (taken at the first
 // write) is newer than every commit the append builds on: ordering the log
 // by transaction id then keeps each stream's versions in order.
-func resolve(ctx context.Context, tx pgx.Tx, streams []eventstore.StreamAppend) ([]streamPlan, error) {
-	plans := newPlans(streams)
+func (s *Store) resolve(ctx context.Context, plans []streamPlan) (pgx.Tx, error) {
 	var anyIDs []string
 	for _, sp := range plans {
 		if sp.isAny {
@@ -154,43 +170,60 @@ func resolve(ctx context.Context, tx pgx.Tx, streams []eventstore.StreamAppend) 
 		}
 	}
 	if len(anyIDs) == 0 {
-		return plans, nil
+		return nil, nil
 	}
-	// Appenders with Any queue on an advisory lock per stream before reading
-	// its version. Unlike a row lock, an advisory lock does not assign a
-	// transaction id, so waiting here keeps the ordering argument above; and
-	// it keeps hot Any streams from failing over and over. Sorted: no deadlock.
-	slices.Sort(anyIDs)
-	for _, id := range anyIDs {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryClass, id); err != nil {
-			return nil, fmt.Errorf("postgres: lock stream %s: %w", id, err)
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	anyIDs = queueAnyLocks(b, anyIDs)
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	versions := make(map[string]int64, len(anyIDs))
+	err := func() error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: begin: %w", err)
 		}
+		return readAnyLocks(br, anyIDs, versions)
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	rows, err := tx.Query(ctx, `SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, anyIDs)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read stream versions: %w", err)
+		tx.Rollback(context.Background()) //nolint:errcheck // reporting the first error
+		return nil, err
 	}
-	versions, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
-		id string
-		v  int64
-	}, error) {
-		var x struct {
-			id string
-			v  int64
-		}
-		return x, r.Scan(&x.id, &x.v)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read stream versions: %w", err)
-	}
-	for _, x := range versions {
-		for i := range plans {
-			if plans[i].isAny && plans[i].StreamID == x.id {
-				plans[i].base = x.v
-			}
+	for i := range plans {
+		if v, ok := versions[plans[i].StreamID]; ok && plans[i].isAny {
+			plans[i].base = v
 		}
 	}
-	return plans, nil
+	return tx, nil
+}
+
+// queueAnyLocks queues, for the streams appended with Any, the advisory
+// lock of each and then the read of their versions, and returns ids sorted.
+// Appenders with Any queue on an advisory lock per stream before reading
+// its version. Unlike a row lock, an advisory lock does not assign a
+// transaction id, so waiting there keeps the ordering of the global log;
+// and it keeps hot Any streams from failing over and over. Sorted: no
+// deadlock.
+func queueAnyLocks(b *pgx.Batch, ids []string) []string {
+	slices.Sort(ids)
+	for _, id := range ids {
+		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryClass, id)
+	}
+	b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, ids)
+	return ids
+}
+
+// readAnyLocks reads what queueAnyLocks queued: the versions of the
+// streams of ids that exist go into versions.
+func readAnyLocks(br pgx.BatchResults, ids []string, versions map[string]int64) error {
+	for _, id := range ids {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: lock stream %s: %w", id, err)
+		}
+	}
+	return collectVersions(br, versions)
 }
 
 // queueStreamCheck queues the statement that moves (or, with no events,

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -36,3 +37,33 @@ func GenericPlan(ctx context.Context, s *Store, sql string, args ...any) (string
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return strings.Join(lines, "\n"), err
 }
+
+// RoundTrips counts the statements a store sends that wait for an answer:
+// each Exec or Query (begin and commit among them) and each batch. It
+// leaves out what does not belong to an append: a new connection's set-up
+// and the wake-ups sent to other processes.
+type RoundTrips struct{ n atomic.Int64 }
+
+// CountRoundTrips makes the store opened with c count into r.
+func CountRoundTrips(c *Config, r *RoundTrips) { c.tracer = r }
+
+// Take returns the count and starts again from zero.
+func (r *RoundTrips) Take() int64 { return r.n.Swap(0) }
+
+func (r *RoundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if !strings.Contains(d.SQL, "pg_notify") && !strings.Contains(d.SQL, "current_user") && !strings.HasPrefix(d.SQL, "SET ROLE") {
+		r.n.Add(1)
+	}
+	return ctx
+}
+
+func (r *RoundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+
+func (r *RoundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (r *RoundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

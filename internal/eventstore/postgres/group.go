@@ -231,15 +231,11 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 	// Not the committer's context: Close lets a group under way finish.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 	defer cancel()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: begin: %w", err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
-	st, err := readGroup(ctx, tx, reqs)
+	tx, st, err := s.readGroup(ctx, reqs)
 	if err != nil {
 		return nil, err
 	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
 	outs = make([]groupOut, len(reqs))
 	w := &groupWrite{}
 	var twins []int
@@ -289,8 +285,10 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 // error is made once the record can be read.
 var errTwin = errors.New("idempotency key recorded already")
 
-// readGroup does steps 1 and 2: what every check of the group needs.
-func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, error) {
+// readGroup does steps 1 and 2, what every check of the group needs, in
+// the transaction it begins for the group and returns: one round trip
+// begins it, sets its lock timeout, takes the locks and reads.
+func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (pgx.Tx, *groupState, error) {
 	st := &groupState{anyVersions: map[string]int64{}, versions: map[string]int64{}, keys: map[string]bool{},
 		owners: map[[2]string]string{}, dataKeys: map[string]bool{}}
 	var anyIDs, ids, keys, scopes, values, subjects []string
@@ -311,39 +309,19 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 			subjects = append(subjects, k.Subject)
 		}
 	}
-	slices.Sort(anyIDs)
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
 	// A group that meets a lock held for long gives up and hands its
 	// appends back to be committed alone, rather than hold them all (and
 	// the locks it has) meanwhile.
-	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, groupLockTimeout); err != nil {
-		return nil, fmt.Errorf("postgres: lock timeout: %w", err)
-	}
+	b.Queue(`SELECT set_config('lock_timeout', $1, true)`, groupLockTimeout)
 	if len(anyIDs) > 0 {
 		// As alone: queue on each Any stream's advisory lock before reading
-		// its version, and before the transaction's first write.
-		b := &pgx.Batch{}
-		for _, id := range anyIDs {
-			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryClass, id)
-		}
-		b.Queue(`SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, anyIDs)
-		br := tx.SendBatch(ctx, b)
-		err := func() error {
-			for range anyIDs {
-				if _, err := br.Exec(); err != nil {
-					return fmt.Errorf("postgres: lock streams: %w", err)
-				}
-			}
-			return collectVersions(br, st.anyVersions)
-		}()
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
+		// its version, and before the transaction's first write (the
+		// statements of a batch run in order).
+		anyIDs = queueAnyLocks(b, anyIDs)
 	}
 	slices.Sort(ids)
-	b := &pgx.Batch{}
 	// Sorted, as appends alone lock them, so that no two transactions wait
 	// on each other's streams in a cycle.
 	b.Queue(lockStreamsSQL, ids)
@@ -356,8 +334,20 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 	if len(subjects) > 0 {
 		b.Queue(knownSubjectsSQL, subjects)
 	}
-	br := tx.SendBatch(ctx, b)
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
 	err := func() error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: begin: %w", err)
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: lock timeout: %w", err)
+		}
+		if len(anyIDs) > 0 {
+			if err := readAnyLocks(br, anyIDs, st.anyVersions); err != nil {
+				return err
+			}
+		}
 		if err := collectVersions(br, st.versions); err != nil {
 			return err
 		}
@@ -393,9 +383,10 @@ func readGroup(ctx context.Context, tx pgx.Tx, reqs []*groupReq) (*groupState, e
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		tx.Rollback(context.Background()) //nolint:errcheck // reporting the first error
+		return nil, nil, err
 	}
-	return st, nil
+	return tx, st, nil
 }
 
 func collectVersions(br pgx.BatchResults, into map[string]int64) error {

@@ -30,20 +30,24 @@ type held struct {
 	release     chan struct{}
 }
 
-func openHeld(t *testing.T) *held {
+func openHeld(t *testing.T, configure ...func(*postgres.Config)) *held {
 	t.Helper()
 	url := testenv.Postgres(t)
 	h := &held{url: url, schema: storetest.NewSchema(t, url), entered: make(chan struct{}), release: make(chan struct{})}
 	if err := postgres.Migrate(context.Background(), postgres.MigrateParams{URL: url, Schema: h.schema}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: h.schema, Committers: 1,
+	cfg := postgres.Config{URL: url, Schema: h.schema, Committers: 1,
 		BeforeCommit: func(context.Context) {
 			if h.armed.CompareAndSwap(true, false) {
 				h.entered <- struct{}{}
 				<-h.release
 			}
-		}})
+		}}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	s, err := postgres.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +87,45 @@ func (h *held) group(t *testing.T, ps ...*eventstore.AppendParams) ([]*eventstor
 	wg.Wait()
 	h.release = make(chan struct{})
 	return results, errs
+}
+
+// Every round trip of an append is a wait for the appends queued behind
+// it, the longer the busier the server. An append takes two: its
+// statements with the begin, then the commit; with a stream appended with
+// Any, one more before them, the begin with the lock and the read of the
+// version. A group takes three: the begin with its reads, its writes, the
+// commit.
+func TestAppendRoundTrips(t *testing.T) {
+	rt := &postgres.RoundTrips{}
+	h := openHeld(t, func(c *postgres.Config) { postgres.CountRoundTrips(c, rt) })
+	stream := func() string { return eventstore.StreamID("trip", uuid.NewString()) }
+	mustAppend(t, h, one(stream(), eventstore.NoStream))
+	rt.Take()
+	mustAppend(t, h, one(stream(), eventstore.NoStream))
+	if n := rt.Take(); n != 2 {
+		t.Errorf("an append took %d round trips, want 2", n)
+	}
+	s := stream()
+	mustAppend(t, h, one(s, eventstore.Any))
+	rt.Take()
+	mustAppend(t, h, one(s, eventstore.Any))
+	if n := rt.Take(); n != 3 {
+		t.Errorf("an append with Any took %d round trips, want 3", n)
+	}
+	for round := range 2 { // the first group prepares its statements
+		_, errs := h.group(t, one(stream(), eventstore.NoStream), one(stream(), eventstore.NoStream), one(stream(), eventstore.NoStream))
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("append %d of the group: %v", i, err)
+			}
+		}
+		if n := rt.Take(); round == 1 && n != 2+3 {
+			t.Errorf("the held append and a group took %d round trips, want 2+3", n)
+		}
+	}
+	if n := postgres.Fallbacks(h.Store); n != 0 {
+		t.Errorf("%d groups fell back to appends alone", n)
+	}
 }
 
 func one(stream string, expected eventstore.ExpectedVersion, typ ...string) *eventstore.AppendParams {

@@ -44,6 +44,9 @@ type Config struct {
 	// BeforeCommit, when set, runs inside each append just before it commits.
 	// It exists for tests that need transactions held open; leave it nil.
 	BeforeCommit func(ctx context.Context)
+
+	// tracer, set by tests, sees every statement of the store's pool.
+	tracer pgx.QueryTracer
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +114,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	pc.MaxConns = cfg.MaxConns
+	if cfg.tracer != nil {
+		pc.ConnConfig.Tracer = cfg.tracer
+	}
 	// Every statement of the store finds its rows by key through an index.
 	// The planner still took sequential scans while the tables were young
 	// (an estimate of ten pages until autovacuum first analyses a table,
