@@ -94,6 +94,17 @@ type Store interface {
 	Close() error
 }
 
+// OutboxReader is a Store that can mark entries sent and read the pending
+// ones after them in one round trip to its database. The relay uses it when
+// the store has it: every round of a busy relay marks what it published
+// and reads the next rows.
+type OutboxReader interface {
+	// MarkSentAndPending does MarkSent(ids) and then PendingOutbox(limit),
+	// which no longer returns those of ids. The mark and the read may
+	// commit together or not at all.
+	MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]OutboxEntry, error)
+}
+
 // AppendParams is one atomic write.
 type AppendParams struct {
 	// Streams to append to; at least one, each stream at most once. (A

@@ -470,3 +470,46 @@ func TestRelayPrunesOldTraceSteps(t *testing.T) {
 		t.Fatalf("young steps %d, %v; want 1 kept", len(young), err)
 	}
 }
+
+// readAhead is a store whose first MarkSentAndPending appends one more
+// event before it reads, and which notes every event PendingOutbox returns.
+type readAhead struct {
+	eventstore.Store
+	t       *testing.T
+	once    sync.Once
+	late    []eventstore.Event
+	mu      sync.Mutex
+	fetched map[uuid.UUID]bool
+}
+
+func (s *readAhead) PendingOutbox(ctx context.Context, limit int) ([]eventstore.OutboxEntry, error) {
+	rows, err := s.Store.PendingOutbox(ctx, limit)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range rows {
+		s.fetched[r.Event.ID] = true
+	}
+	return rows, err
+}
+
+func (s *readAhead) MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+	s.once.Do(func() { s.late = appendEvents(s.t, s.Store, accountStreams(1), 1, "") })
+	return s.Store.(eventstore.OutboxReader).MarkSentAndPending(ctx, ids, limit)
+}
+
+// A relay whose store marks and reads in one round trip publishes what that
+// read found without reading the outbox again.
+func TestRelayReadsAheadWithItsMark(t *testing.T) {
+	s := &readAhead{Store: storetest.OpenPostgres(t, storetest.Options{}), t: t, fetched: map[uuid.UUID]bool{}}
+	b := embedded(t, t.TempDir())
+	first := appendEvents(t, s.Store, accountStreams(1), 1, "")
+	startRelay(t, s, b)
+	got := streamEvents(t, b, 2)
+	checkExactlyOnceInOrder(t, append(first, s.late...), got)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.fetched[first[0].ID] || s.fetched[s.late[0].ID] {
+		t.Fatalf("PendingOutbox returned the first event: %v, the one appended before the read-ahead: %v; want true, false",
+			s.fetched[first[0].ID], s.fetched[s.late[0].ID])
+	}
+}
