@@ -2,7 +2,6 @@ package projection
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,11 +73,11 @@ func (t *Tx) Insert(ctx context.Context, table string, cols []string, rows [][]a
 
 // QueryValues is ExecValues for a statement that returns rows (INSERT ...
 // RETURNING): scan is called on each row returned.
-func (t *Tx) QueryValues(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {
+func (t *Tx) QueryValues(ctx context.Context, head string, rows [][]any, tail string, scan func(Rows) error) error {
 	return t.values(ctx, head, rows, tail, scan)
 }
 
-func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string, scan func(*sql.Rows) error) error {
+func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string, scan func(Rows) error) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -114,9 +113,18 @@ func (t *Tx) values(ctx context.Context, head string, rows [][]any, tail string,
 	return nil
 }
 
-// run executes a statement, or with scan a query whose rows it scans.
-func (t *Tx) run(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+// run executes a statement, or with scan a query whose rows it scans. In a
+// live batch on Postgres a statement waits to go with the next one.
+func (t *Tx) run(ctx context.Context, query string, args []any, scan func(Rows) error) error {
 	if scan == nil {
+		if t.pg != nil {
+			q, err := expand(t.dialect, t.tables, query)
+			if err != nil {
+				return err
+			}
+			t.pg.queue(q, args)
+			return nil
+		}
 		_, err := t.Exec(ctx, query, args...)
 		return err
 	}
@@ -124,10 +132,17 @@ func (t *Tx) run(ctx context.Context, query string, args []any, scan func(*sql.R
 }
 
 // each runs a query and calls scan on each row.
-func (t *Tx) each(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := t.Query(ctx, query, args...)
+func (t *Tx) each(ctx context.Context, query string, args []any, scan func(Rows) error) error {
+	q, err := expand(t.dialect, t.tables, query)
 	if err != nil {
 		return err
+	}
+	if t.pg != nil {
+		return t.pg.each(ctx, q, args, scan)
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("projection: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -152,7 +167,7 @@ const (
 // scan on each row. On Postgres the keys go as one array ("= ANY"), a
 // statement text the same for any number of keys; elsewhere as IN lists,
 // a statement per chunk of keys. NOT IN has no such rewrite: it is refused.
-func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
+func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func(Rows) error) error {
 	if !strings.Contains(query, inKeys) || strings.Contains(strings.ToUpper(query), "NOT "+inKeys) {
 		return fmt.Errorf("projection: %q: want a condition %s (NOT IN has no array form)", query, inKeys)
 	}
@@ -189,7 +204,7 @@ func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, even
 			ids = append(ids, e.StreamID)
 		}
 	}
-	err := t.QueryIn(ctx, `SELECT stream_id, version FROM `+pos+` WHERE stream_id IN (?...)`, ids, func(rows *sql.Rows) error {
+	err := t.QueryIn(ctx, `SELECT stream_id, version FROM `+pos+` WHERE stream_id IN (?...)`, ids, func(rows Rows) error {
 		var id string
 		var v int64
 		if err := rows.Scan(&id, &v); err != nil {

@@ -93,7 +93,7 @@ func TestValuesRoundTrip(t *testing.T) {
 		var got []row
 		var returned []string
 		err = ptx.QueryValues(ctx, head, [][]any{{"f", int64(1), 1, true, 1.0, int64(1), "z"}}, `RETURNING k`,
-			func(rows *sql.Rows) error {
+			func(rows projection.Rows) error {
 				var k string
 				err := rows.Scan(&k)
 				returned = append(returned, k)

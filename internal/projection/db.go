@@ -184,22 +184,28 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// inBatchTx runs fn in a write transaction holding the named projection's
-// generation against a swap, and hands fn that generation. With async, on
-// Postgres, its commit does not wait for the WAL flush (SQLite's read
-// database never waits for the disk): its caller must treat the commit as
-// durable only once flushed has returned.
-func (db *DB) inBatchTx(ctx context.Context, name string, async bool, fn func(tx *sql.Tx, gen int) error) error {
+// inBatchTx runs fn in a write transaction holding projection p's
+// generation against a swap, and hands fn that generation with a Tx on its
+// tables. With async, on Postgres, its commit does not wait for the WAL
+// flush (SQLite's read database never waits for the disk): its caller must
+// treat the commit as durable only once flushed has returned.
+func (db *DB) inBatchTx(ctx context.Context, p Projection, async bool, fn func(t *Tx, gen int) error) error {
 	lock := lockShare
 	if async {
 		lock = lockShareAsync
 	}
+	if db.Dialect == Postgres {
+		return db.inPgBatchTx(ctx, p.Name(), lock, func(t *Tx, gen int) error {
+			t.tables = tablesOf(p, gen)
+			return fn(t, gen)
+		})
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		gen, _, err := db.current(ctx, tx, name, lock)
+		gen, _, err := db.current(ctx, tx, p.Name(), lock)
 		if err != nil {
 			return err
 		}
-		return fn(tx, gen)
+		return fn(&Tx{tx: tx, dialect: db.Dialect, tables: tablesOf(p, gen)}, gen)
 	})
 }
 

@@ -121,11 +121,11 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 	}
 	for i := range 5 {
 		var mode string
-		err := projection.InBatchTx(ctx, db, "applied", true, func(tx *sql.Tx) error {
-			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
+		err := projection.InBatchTx(ctx, db, "applied", true, func(tx *projection.Tx) error {
+			if err := tx.Get(ctx, `SHOW synchronous_commit`, nil, &mode); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO applied VALUES ($1)`, i)
+			_, err := tx.Exec(ctx, `INSERT INTO applied VALUES (?)`, i)
 			return err
 		})
 		if err != nil {
@@ -158,13 +158,90 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 		t.Fatalf("the writers' other transactions commit with synchronous_commit %s, want on", sync)
 	}
 	// A batch that is not live (Runner.ApplyBatch) waits for its flush.
-	err := projection.InBatchTx(ctx, db, "applied", false, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync)
+	err := projection.InBatchTx(ctx, db, "applied", false, func(tx *projection.Tx) error {
+		return tx.Get(ctx, `SHOW synchronous_commit`, nil, &sync)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sync != "on" {
 		t.Fatalf("a batch that is not live commits with synchronous_commit %s, want on", sync)
+	}
+}
+
+// A live batch on Postgres sends its writes with the statement after them:
+// a read in the batch sees them, and a write that fails fails the batch
+// at that statement, or at the commit, with nothing of the batch kept.
+func TestPostgresLiveBatchSendsWritesWithTheNextStatement(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := openReadDB(t, ctx)
+	for _, q := range []string{
+		`CREATE TABLE applied (id INTEGER PRIMARY KEY)`,
+		projection.RegistryDDL,
+		`INSERT INTO projections VALUES ('applied', 1, 'h')`,
+	} {
+		if _, err := db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := db.Read.QueryRowContext(ctx, `SELECT count(*) FROM applied`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := `INSERT INTO applied (id)`
+	err := projection.InBatchTx(ctx, db, "applied", true, func(tx *projection.Tx) error {
+		if err := tx.ExecValues(ctx, insert, [][]any{{int64(1)}, {int64(2)}}, ``); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.Get(ctx, `SELECT count(*) FROM applied`, nil, &n); err != nil {
+			return err
+		}
+		if n != 2 {
+			t.Errorf("a read after two queued rows counts %d", n)
+		}
+		return tx.ExecValues(ctx, insert, [][]any{{int64(3)}}, ``)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows after the batch, want 3", n)
+	}
+	for _, read := range []bool{true, false} {
+		err := projection.InBatchTx(ctx, db, "applied", true, func(tx *projection.Tx) error {
+			if err := tx.ExecValues(ctx, insert, [][]any{{int64(4)}}, ``); err != nil {
+				return err
+			}
+			if err := tx.ExecValues(ctx, insert, [][]any{{int64(1)}}, ``); err != nil {
+				t.Errorf("a queued write failed before it was sent: %v", err)
+			}
+			if !read {
+				return nil
+			}
+			var n int
+			return tx.Get(ctx, `SELECT count(*) FROM applied`, nil, &n)
+		})
+		if err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("read %v: a batch writing a duplicate key: %v", read, err)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("read %v: %d rows after the failed batch, want the 3 before it", read, n)
+		}
+	}
+	// The connections are fine for the next batch.
+	for range 3 {
+		if err := projection.InBatchTx(ctx, db, "applied", true, func(tx *projection.Tx) error {
+			return tx.ExecValues(ctx, insert, [][]any{{int64(10 + count())}}, ``)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != 6 {
+		t.Fatalf("%d rows, want 6", n)
 	}
 }

@@ -3,15 +3,26 @@ package projection
 import (
 	"context"
 	"database/sql"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
 // ScanWhole is db.scanWhole, for tests.
 func ScanWhole(ctx context.Context, db *DB, tx *sql.Tx) error { return db.scanWhole(ctx, tx) }
 
-// InBatchTx is db.inBatchTx, for tests.
-func InBatchTx(ctx context.Context, db *DB, name string, async bool, fn func(*sql.Tx) error) error {
-	return db.inBatchTx(ctx, name, async, func(tx *sql.Tx, _ int) error { return fn(tx) })
+// InBatchTx is db.inBatchTx for a projection named name, for tests.
+func InBatchTx(ctx context.Context, db *DB, name string, async bool, fn func(*Tx) error) error {
+	return db.inBatchTx(ctx, named(name), async, func(tx *Tx, _ int) error { return fn(tx) })
 }
+
+// named is a projection with a name and nothing else.
+type named string
+
+func (n named) Name() string                                     { return string(n) }
+func (named) Categories() []string                               { return nil }
+func (named) Tables() []string                                   { return nil }
+func (named) Create(Dialect) []string                            { return nil }
+func (named) Apply(context.Context, *Tx, eventstore.Event) error { return nil }
 
 // Flushed is db.flushed, for tests.
 func Flushed(ctx context.Context, db *DB) error { return db.flushed(ctx) }

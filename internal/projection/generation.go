@@ -131,25 +131,32 @@ const (
 // current returns the generation readers see, locking its registry row
 // (Postgres; SQLite has one writer anyway).
 func (db *DB) current(ctx context.Context, tx *sql.Tx, name string, lock lockMode) (gen int, hash string, err error) {
+	query, dest, g, h := db.currentQuery(lock)
+	err = tx.QueryRowContext(ctx, query, name).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return *g, *h, err
+}
+
+// currentQuery is current's query, taking the name, and the destinations
+// of its columns, among them the generation and the schema hash.
+func (db *DB) currentQuery(lock lockMode) (query string, dest []any, gen *int, hash *string) {
+	gen, hash = new(int), new(string)
 	cols, lockClause := `generation, schema_hash`, ``
-	dest := []any{&gen, &hash}
+	dest = []any{gen, hash}
 	if db.Dialect == Postgres {
 		switch lock {
 		case lockSwap:
 			lockClause = ` FOR UPDATE`
 		case lockShareAsync:
-			var set string
 			cols, lockClause = cols+`, set_config('synchronous_commit', 'off', true)`, ` FOR SHARE`
-			dest = append(dest, &set)
+			dest = append(dest, new(string))
 		default:
 			lockClause = ` FOR SHARE`
 		}
 	}
-	err = tx.QueryRowContext(ctx, Rebind(`SELECT `+cols+` FROM projections WHERE name = ?`+lockClause), name).Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	return gen, hash, err
+	return Rebind(`SELECT ` + cols + ` FROM projections WHERE name = ?` + lockClause), dest, gen, hash
 }
 
 // current is DB.current for p.

@@ -122,13 +122,25 @@ func Rebind(query string) string {
 
 // Tx is the transaction a projection applies an event in. Its Exec and
 // Query take {table} references and ? placeholders.
+//
+// A live batch on Postgres runs on the driver's own connection (pg): its
+// multi-row writes (ExecValues, Insert) are queued and sent with the
+// statement that comes next, a read or the commit, so that a batch costs a
+// round trip per read and one for its writes and commit together. A write
+// that fails then reports its error there.
 type Tx struct {
 	tx      *sql.Tx
+	pg      *pgTx
 	dialect Dialect
 	tables  map[string]string
 	// copyRows, when set, loads rows into a physical table with COPY: a
 	// rebuild's transaction on Postgres, whose tables are new and unseen.
 	copyRows copyFunc
+}
+
+// Rows is a row of a result, as a scan callback of Tx sees it.
+type Rows interface {
+	Scan(dest ...any) error
 }
 
 // copyFunc loads rows, a value per column of cols, into a physical table.
@@ -142,6 +154,9 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	q, err := expand(t.dialect, t.tables, query)
 	if err != nil {
 		return nil, err
+	}
+	if t.pg != nil {
+		return t.pg.exec(ctx, q, args)
 	}
 	res, err := t.tx.ExecContext(ctx, q, args...)
 	if err != nil {
@@ -157,18 +172,8 @@ func (t *Tx) Get(ctx context.Context, query string, args []any, dest ...any) err
 	if err != nil {
 		return err
 	}
+	if t.pg != nil {
+		return t.pg.get(ctx, q, args, dest)
+	}
 	return t.tx.QueryRowContext(ctx, q, args...).Scan(dest...)
-}
-
-// Query runs a query returning rows.
-func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	q, err := expand(t.dialect, t.tables, query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("projection: %w", err)
-	}
-	return rows, nil
 }

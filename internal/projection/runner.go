@@ -214,9 +214,9 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 		return nil
 	}
 	var applied []eventstore.Event
-	err := r.db.inBatchTx(ctx, name, async, func(tx *sql.Tx, gen int) error {
+	err := r.db.inBatchTx(ctx, p, async, func(t *Tx, gen int) error {
 		var err error
-		applied, err = r.applyTo(ctx, &Tx{tx: tx, dialect: r.db.Dialect, tables: tablesOf(p, gen)}, p, gen, mine)
+		applied, err = r.applyTo(ctx, t, p, gen, mine)
 		return err
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -118,7 +117,7 @@ func (l *lifetimes) save(ctx context.Context, tx *projection.Tx) error {
 	if len(l.closedOnly) > 0 {
 		found := map[string]bool{}
 		err := tx.QueryIn(ctx, `SELECT account_id, opened_at FROM {account_lifetimes} WHERE account_id IN (?...)`, l.closedOnly,
-			func(rows *sql.Rows) error {
+			func(rows projection.Rows) error {
 				var id string
 				var opened int64
 				if err := rows.Scan(&id, &opened); err != nil {

@@ -2,7 +2,6 @@ package features
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -203,7 +202,7 @@ func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) er
 		zeros[i] = []any{id, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, "", "", 0}
 	}
 	err := tx.QueryValues(ctx, `INSERT INTO {account_features} (`+columns+`)`, zeros,
-		`ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING `+columns, func(rows *sql.Rows) error {
+		`ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING `+columns, func(rows projection.Rows) error {
 			f := &Features{}
 			var first, last string
 			if err := rows.Scan(dest(f, &first, &last)...); err != nil {
@@ -216,7 +215,7 @@ func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) er
 		return fmt.Errorf("features: load: %w", err)
 	}
 	err = tx.QueryValues(ctx, `INSERT INTO {account_officers} (civilian_id, officer_id)`, pairs,
-		`ON CONFLICT (civilian_id, officer_id) DO NOTHING RETURNING civilian_id, officer_id`, func(rows *sql.Rows) error {
+		`ON CONFLICT (civilian_id, officer_id) DO NOTHING RETURNING civilian_id, officer_id`, func(rows projection.Rows) error {
 			var p pair
 			err := rows.Scan(&p.civilian, &p.officer)
 			b.newPairs[p] = true
@@ -226,7 +225,7 @@ func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) er
 		return fmt.Errorf("features: officers met: %w", err)
 	}
 	err = tx.QueryValues(ctx, `INSERT INTO {account_days} (account_id, day)`, days,
-		`ON CONFLICT (account_id, day) DO NOTHING RETURNING account_id, day`, func(rows *sql.Rows) error {
+		`ON CONFLICT (account_id, day) DO NOTHING RETURNING account_id, day`, func(rows projection.Rows) error {
 			var d day
 			err := rows.Scan(&d.account, &d.day)
 			b.newDays[d] = true

@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -127,7 +126,7 @@ func (s *state) load(ctx context.Context, tx *projection.Tx, vs []any) error {
 			merchants = append(merchants, k.merchantID)
 		}
 	}
-	err := tx.QueryIn(ctx, `SELECT `+accountColumns+` FROM {accounts} WHERE id IN (?...)`, ids, func(rows *sql.Rows) error {
+	err := tx.QueryIn(ctx, `SELECT `+accountColumns+` FROM {accounts} WHERE id IN (?...)`, ids, func(rows projection.Rows) error {
 		a := &accountRow{}
 		if err := rows.Scan(a.dest()...); err != nil {
 			return fmt.Errorf("users: load accounts: %w", err)
@@ -139,7 +138,7 @@ func (s *state) load(ctx context.Context, tx *projection.Tx, vs []any) error {
 		return err
 	}
 	// A merchant has few products: reading them all is one simple query.
-	return tx.QueryIn(ctx, `SELECT `+productColumns+` FROM {products} WHERE merchant_id IN (?...)`, merchants, func(rows *sql.Rows) error {
+	return tx.QueryIn(ctx, `SELECT `+productColumns+` FROM {products} WHERE merchant_id IN (?...)`, merchants, func(rows projection.Rows) error {
 		p := &productRow{}
 		if err := rows.Scan(&p.merchantID, &p.sku, &p.name, &p.pricePoints, &p.stock, &p.status, &p.unitsSold, &p.pointsEarned); err != nil {
 			return fmt.Errorf("users: load products: %w", err)

@@ -1,0 +1,153 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// pgTx is a live batch's transaction on Postgres. It runs on the pgx
+// connection under database/sql's, which can send several statements in
+// one round trip: the begin goes with the generation's read, and the
+// writes wait for the next read or for the commit. A batch of the users
+// read model costs four round trips (begin and generation, positions,
+// rows, writes and commit) where it cost seven.
+type pgTx struct {
+	conn   *pgx.Conn
+	queued pgx.Batch
+}
+
+// queue holds a statement whose result nobody reads until the next one is
+// sent.
+func (p *pgTx) queue(query string, args []any) { p.queued.Queue(query, args...) }
+
+// send sends the queued statements and then query, and returns the
+// results positioned at query's. A queued statement that failed fails the
+// send, closing the results.
+func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
+	b := p.queued
+	p.queued = pgx.Batch{}
+	n := len(b.QueuedQueries)
+	b.Queue(query, args...)
+	br := p.conn.SendBatch(ctx, &b)
+	for i := range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("projection: %s: %w", b.QueuedQueries[i].SQL, err)
+		}
+	}
+	return br, nil
+}
+
+func (p *pgTx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	br, err := p.send(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
+}
+
+func (p *pgTx) get(ctx context.Context, query string, args, dest []any) error {
+	br, err := p.send(ctx, query, args)
+	if err != nil {
+		return err
+	}
+	err = br.QueryRow().Scan(dest...)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err // pgx.ErrNoRows is sql.ErrNoRows too
+}
+
+func (p *pgTx) each(ctx context.Context, query string, args []any, scan func(Rows) error) error {
+	br, err := p.send(ctx, query, args)
+	if err != nil {
+		return err
+	}
+	err = func() error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("projection: %w", err)
+	}
+	return nil
+}
+
+// commit sends the queued writes with the commit.
+func (p *pgTx) commit(ctx context.Context) error {
+	br, err := p.send(ctx, "commit", nil)
+	if err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("the transaction ended with %s", tag) // it had failed
+	}
+	if err != nil {
+		return fmt.Errorf("read database: commit: %w", err)
+	}
+	return nil
+}
+
+// inPgBatchTx is inBatchTx on Postgres: see pgTx.
+func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, fn func(t *Tx, gen int) error) error {
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read database: connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("read database: a live batch needs a pgx connection, not %T", dc)
+		}
+		c := sc.Conn()
+		p := &pgTx{conn: c}
+		p.queue("begin", nil)
+		query, dest, gen, _ := db.currentQuery(lock)
+		err := p.get(ctx, query, []any{name}, dest)
+		if errors.Is(err, sql.ErrNoRows) {
+			*gen, err = 0, nil
+		}
+		if err == nil {
+			err = fn(&Tx{pg: p, dialect: Postgres}, *gen)
+		}
+		if err == nil {
+			err = p.commit(ctx)
+		}
+		if err != nil && c.PgConn().TxStatus() != 'I' {
+			// Left in a transaction, database/sql drops the connection
+			// when it comes back (stdlib's ResetSession).
+			_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+		}
+		return err
+	})
+}
