@@ -100,9 +100,10 @@ type Store interface {
 // and reads the next rows.
 type OutboxReader interface {
 	// MarkSentAndPending does MarkSent(ids) and then PendingOutbox(limit),
-	// which no longer returns those of ids. The mark and the read may
-	// commit together or not at all.
-	MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]OutboxEntry, error)
+	// which no longer returns those of ids. The mark commits before the
+	// read: marked says whether it did, also when err reports that the
+	// read failed after it.
+	MarkSentAndPending(ctx context.Context, ids []int64, limit int) (pending []OutboxEntry, marked bool, err error)
 }
 
 // AppendParams is one atomic write.

@@ -325,8 +325,13 @@ func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep
 		// marked: left unmarked, the next relay publishes them again, and
 		// the streams drop those duplicates only within their window.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-		if or, ok := r.store.(eventstore.OutboxReader); ok && readAhead && pubErr == nil {
-			next, err = or.MarkSentAndPending(mctx, ids, r.cfg.BatchSize)
+		if or, ok := r.store.(eventstore.OutboxReader); ok && readAhead && pubErr == nil && ctx.Err() == nil {
+			var marked bool
+			next, marked, err = or.MarkSentAndPending(mctx, ids, r.cfg.BatchSize)
+			if marked && err != nil {
+				r.cfg.Logger.Warn("outbox relay: read ahead", "err", err)
+				next, err = nil, nil // the next round reads again
+			}
 		} else {
 			err = r.store.MarkSent(mctx, ids)
 		}

@@ -492,7 +492,7 @@ func (s *readAhead) PendingOutbox(ctx context.Context, limit int) ([]eventstore.
 	return rows, err
 }
 
-func (s *readAhead) MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+func (s *readAhead) MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, bool, error) {
 	s.once.Do(func() { s.late = appendEvents(s.t, s.Store, accountStreams(1), 1, "") })
 	return s.Store.(eventstore.OutboxReader).MarkSentAndPending(ctx, ids, limit)
 }

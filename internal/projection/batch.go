@@ -45,7 +45,9 @@ func Placeholders(n int) string {
 // column); otherwise, or when a column has no type to send, as a VALUES
 // list split into as few statements as the placeholder limits allow. Every
 // row has the same number of values. An upsert's rows must have distinct
-// keys (Postgres refuses to update one row twice in one statement).
+// keys (Postgres refuses to update one row twice in one statement). In a
+// live batch on Postgres the statement goes with the next one (see Tx), and
+// a failure is reported there.
 func (t *Tx) ExecValues(ctx context.Context, head string, rows [][]any, tail string) error {
 	return t.values(ctx, head, rows, tail, nil)
 }

@@ -6,17 +6,19 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // pgTx is a live batch's transaction on Postgres. It runs on the pgx
 // connection under database/sql's, which can send several statements in
 // one round trip: the begin goes with the generation's read, and the
-// writes wait for the next read or for the commit. A batch of the users
-// read model costs four round trips (begin and generation, positions,
-// rows, writes and commit) where it cost seven.
+// writes wait for the next read or for the commit. A batch of sign-ups in
+// the users read model costs four round trips (begin and generation,
+// positions, accounts, writes and commit) where it cost seven.
 type pgTx struct {
 	conn   *pgx.Conn
 	queued pgx.Batch
@@ -28,7 +30,7 @@ func (p *pgTx) queue(query string, args []any) { p.queued.Queue(query, args...) 
 
 // send sends the queued statements and then query, and returns the
 // results positioned at query's. A queued statement that failed fails the
-// send, closing the results.
+// send, closing the results; its error names it by the start of its SQL.
 func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
 	b := p.queued
 	p.queued = pgx.Batch{}
@@ -38,10 +40,25 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	for i := range n {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return nil, fmt.Errorf("projection: %s: %w", b.QueuedQueries[i].SQL, err)
+			what := b.QueuedQueries[i].SQL
+			// A statement pgx could not prepare or encode fails the batch
+			// before anything ran: the error names it.
+			if pe := (pgx.ErrPreprocessingBatch{}); errors.As(err, &pe) {
+				what = pe.SQL()
+			}
+			return nil, fmt.Errorf("projection: %s: %w", clip(what), err)
 		}
 	}
 	return br, nil
+}
+
+// clip shortens a statement for an error message: the start names it.
+func clip(sql string) string {
+	const keep = 80
+	if len(sql) <= keep {
+		return sql
+	}
+	return sql[:keep] + "..."
 }
 
 func (p *pgTx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
@@ -101,21 +118,25 @@ func (p *pgTx) each(ctx context.Context, query string, args []any, scan func(Row
 // commit sends the queued writes with the commit.
 func (p *pgTx) commit(ctx context.Context) error {
 	br, err := p.send(ctx, "commit", nil)
-	if err != nil {
-		return err
-	}
-	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && tag.String() != "COMMIT" {
-		err = fmt.Errorf("the transaction ended with %s", tag) // it had failed
+	if err == nil {
+		var tag pgconn.CommandTag
+		tag, err = br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("the transaction ended with %s", tag) // it had failed
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("read database: commit: %w", err)
 	}
 	return nil
 }
+
+// rollbackTimeout bounds the rollback of a failed live batch, which runs
+// past its context's end.
+const rollbackTimeout = 5 * time.Second
 
 // inPgBatchTx is inBatchTx on Postgres: see pgTx.
 func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, fn func(t *Tx, gen int) error) error {
@@ -134,19 +155,31 @@ func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, fn fu
 		p.queue("begin", nil)
 		query, dest, gen, _ := db.currentQuery(lock)
 		err := p.get(ctx, query, []any{name}, dest)
-		if errors.Is(err, sql.ErrNoRows) {
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			*gen, err = 0, nil
+		case err != nil:
+			err = fmt.Errorf("read database: generation of %s: %w", name, err)
 		}
 		if err == nil {
 			err = fn(&Tx{pg: p, dialect: Postgres}, *gen)
 		}
 		if err == nil {
-			err = p.commit(ctx)
+			if err = p.commit(ctx); err != nil {
+				err = fmt.Errorf("projection %s: %w", name, err)
+			}
 		}
 		if err != nil && c.PgConn().TxStatus() != 'I' {
-			// Left in a transaction, database/sql drops the connection
-			// when it comes back (stdlib's ResetSession).
-			_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+			// Left in its transaction, the connection would wait in the
+			// pool holding the generation's row against a swap until its
+			// next use. Failing that, the error tells database/sql to drop
+			// it.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			_, _ = c.Exec(rctx, "rollback")
+			cancel()
+			if c.PgConn().TxStatus() != 'I' {
+				err = errors.Join(err, driver.ErrBadConn)
+			}
 		}
 		return err
 	})

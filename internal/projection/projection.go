@@ -120,14 +120,15 @@ func Rebind(query string) string {
 	return b.String()
 }
 
-// Tx is the transaction a projection applies an event in. Its Exec and
-// Query take {table} references and ? placeholders.
+// Tx is the transaction a projection applies an event in. Its statements
+// take {table} references and ? placeholders.
 //
 // A live batch on Postgres runs on the driver's own connection (pg): its
 // multi-row writes (ExecValues, Insert) are queued and sent with the
 // statement that comes next, a read or the commit, so that a batch costs a
 // round trip per read and one for its writes and commit together. A write
-// that fails then reports its error there.
+// that fails then reports its error there, naming the failed statement;
+// the batch fails whole either way.
 type Tx struct {
 	tx      *sql.Tx
 	pg      *pgTx
@@ -138,7 +139,11 @@ type Tx struct {
 	copyRows copyFunc
 }
 
-// Rows is a row of a result, as a scan callback of Tx sees it.
+// Rows is a row of a result, as a scan callback of Tx sees it: database/sql's
+// in a rebuild and on SQLite, pgx's in a live batch on Postgres, which
+// converts less between types. A column scans into the Go type of its SQL
+// type (TEXT into string, BIGINT and INTEGER into an integer, BOOLEAN into
+// bool), as every read model does.
 type Rows interface {
 	Scan(dest ...any) error
 }

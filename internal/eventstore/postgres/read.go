@@ -114,36 +114,39 @@ const pendingOutboxSQL = `SELECT o.id, ` + eventColumns + `
 	FROM outbox o JOIN events e ON e.global_position = o.global_position
 	WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`
 
-// MarkSentAndPending implements eventstore.OutboxReader: the mark and the
-// read go in one batch, whose implicit transaction commits them together
-// (without waiting for the disk, as MarkSent).
-func (s *Store) MarkSentAndPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+// MarkSentAndPending implements eventstore.OutboxReader. The mark is a
+// transaction of its own at the head of the batch, committed (without
+// waiting for the disk, as MarkSent) before the read runs: a read that
+// fails, or takes longer than the caller waits, costs the read alone, not
+// the mark.
+func (s *Store) MarkSentAndPending(ctx context.Context, ids []int64, limit int) (pending []eventstore.OutboxEntry, marked bool, err error) {
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
 	b := &pgx.Batch{}
+	b.Queue("begin")
 	queueAsyncCommit(b)
 	queueMarkSent(b, ids)
+	b.Queue("commit")
 	b.Queue(pendingOutboxSQL, limit)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
-	for range 2 {
+	for range 4 {
 		if _, err := br.Exec(); err != nil {
-			return nil, fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
+			return nil, false, fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
 		}
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read outbox: %w", err)
+		return nil, true, fmt.Errorf("postgres: read outbox: %w", err)
 	}
-	out, err := collectOutbox(rows)
-	if err != nil {
-		return nil, err
+	if pending, err = collectOutbox(rows); err != nil {
+		return nil, true, err
 	}
 	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("postgres: mark sent and read outbox: %w", err)
+		return nil, true, fmt.Errorf("postgres: read outbox: %w", err)
 	}
-	return out, nil
+	return pending, true, nil
 }
 
 // SentOutbox implements eventstore.Store.

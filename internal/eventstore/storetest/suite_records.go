@@ -115,13 +115,13 @@ func testMarkSentAndPending(t *testing.T, h Harness) {
 	for i := range 4 {
 		appendOne(t, s, newStream("account"), eventstore.NoStream, ev("A", i))
 	}
-	pending, err := or.MarkSentAndPending(ctxT(t), nil, 2)
-	if err != nil || len(pending) != 2 {
-		t.Fatalf("nothing marked, limit 2: %d rows, %v", len(pending), err)
+	pending, marked, err := or.MarkSentAndPending(ctxT(t), nil, 2)
+	if err != nil || !marked || len(pending) != 2 {
+		t.Fatalf("nothing to mark, limit 2: %d rows, marked %v, %v", len(pending), marked, err)
 	}
-	next, err := or.MarkSentAndPending(ctxT(t), []int64{pending[0].ID, pending[1].ID}, 100)
-	if err != nil {
-		t.Fatal(err)
+	next, marked, err := or.MarkSentAndPending(ctxT(t), []int64{pending[0].ID, pending[1].ID}, 100)
+	if err != nil || !marked {
+		t.Fatalf("marked %v, %v", marked, err)
 	}
 	rest, err := s.PendingOutbox(ctxT(t), 100)
 	if err != nil {
@@ -134,7 +134,7 @@ func testMarkSentAndPending(t *testing.T, h Harness) {
 	if err != nil || len(sent) != 2 {
 		t.Fatalf("sent outbox %d rows, %v; want the 2 marked", len(sent), err)
 	}
-	if last, err := or.MarkSentAndPending(ctxT(t), []int64{next[0].ID, next[1].ID}, 0); err != nil || len(last) != 0 {
+	if last, _, err := or.MarkSentAndPending(ctxT(t), []int64{next[0].ID, next[1].ID}, 0); err != nil || len(last) != 0 {
 		t.Fatalf("all marked: %d rows left, %v", len(last), err)
 	}
 }
