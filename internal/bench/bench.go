@@ -44,6 +44,9 @@ type Config struct {
 	ColdStartEvents int
 	// QueryRuns is how many times each event-log query runs. Default 500.
 	QueryRuns int
+	// HashConcurrency is the started server's password hashes at once
+	// (serve's --hash-concurrency); 0: serve's default, half the CPUs.
+	HashConcurrency int
 
 	// DatabaseURL selects Postgres (with NATSURL) instead of the embedded
 	// default. Every schema, role and stream the run creates is fresh and
@@ -151,6 +154,12 @@ func (c Config) Validate() error {
 	if c.URL != "" && (c.StaffEmail == "" || c.StaffPassword == "") {
 		errs = append(errs, errors.New("a run against a server URL needs staff credentials"))
 	}
+	if c.HashConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("hash concurrency: %d is negative", c.HashConcurrency))
+	}
+	if c.HashConcurrency > 0 && c.URL != "" {
+		errs = append(errs, errors.New("hash concurrency is set by the server at the URL, not by the benchmark"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -174,7 +183,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.cfg.TempDir = dir
 	}
 	rep := &Report{Backend: r.backendName(), Started: time.Now().UTC(), Cores: runtime.NumCPU(),
-		GoVersion: runtime.Version(), Duration: cfg.Duration.String(), Pairs: cfg.Pairs, Mix: cfg.Mix}
+		GoVersion: runtime.Version(), Duration: cfg.Duration.String(), Pairs: cfg.Pairs, Mix: cfg.Mix,
+		HashConcurrency: cfg.HashConcurrency}
 	defer r.cleanup()
 	err := r.run(ctx, rep)
 	rep.Elapsed = time.Since(rep.Started).Round(time.Millisecond).String()

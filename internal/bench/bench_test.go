@@ -1,8 +1,11 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluepoint/bluepoint/internal/config"
 )
 
 func TestMixSequence(t *testing.T) {
@@ -64,18 +67,32 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// The server a benchmark starts gets the settings it was asked for, and
+// only those.
+func TestConfigArgsCarryHashConcurrency(t *testing.T) {
+	args := strings.Join(configArgs(config.Config{DataDir: "d", HashConcurrency: 3}), " ")
+	if !strings.Contains(args, "--hash-concurrency 3") {
+		t.Errorf("args %q lack --hash-concurrency 3", args)
+	}
+	if args := strings.Join(configArgs(config.Config{DataDir: "d"}), " "); strings.Contains(args, "--hash-concurrency") {
+		t.Errorf("args %q set the hash concurrency though it was not asked for", args)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	ok := Config{}.WithDefaults()
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]Config{
-		"mix":      {Mix: Mix{Interactions: 90}},
-		"clients":  {Clients: []int{0}},
-		"lag":      {LagLoads: []float64{1.5}},
-		"size":     {Sizes: []int{10}},
-		"postgres": {DatabaseURL: "postgres://x"},
-		"url":      {URL: "http://127.0.0.1:1"},
+		"mix":        {Mix: Mix{Interactions: 90}},
+		"clients":    {Clients: []int{0}},
+		"lag":        {LagLoads: []float64{1.5}},
+		"size":       {Sizes: []int{10}},
+		"postgres":   {DatabaseURL: "postgres://x"},
+		"url":        {URL: "http://127.0.0.1:1"},
+		"hashes":     {HashConcurrency: -1},
+		"url hashes": {URL: "http://127.0.0.1:1", StaffEmail: "s@example.org", StaffPassword: "x", HashConcurrency: 2},
 	} {
 		if err := c.WithDefaults().Validate(); err == nil {
 			t.Errorf("%s: no error", name)

@@ -43,9 +43,13 @@ type process struct {
 	Ready time.Duration
 }
 
-// configArgs are the flags that point a child at cfg's storage.
+// configArgs are the flags that point a child at cfg's storage, and set
+// what the benchmark was asked to set.
 func configArgs(cfg config.Config) []string {
 	args := []string{"--data-dir", cfg.DataDir}
+	if cfg.HashConcurrency > 0 {
+		args = append(args, "--hash-concurrency", strconv.Itoa(cfg.HashConcurrency))
+	}
 	if !cfg.UsesSQLite() {
 		args = append(args, "--database-url", cfg.DatabaseURL, "--database-schema", cfg.DatabaseSchema,
 			"--app-role", cfg.AppRole, "--nats-url", cfg.NATSURL, "--stream-prefix", cfg.StreamPrefix)

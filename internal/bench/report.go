@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +24,8 @@ type Report struct {
 	Duration  string    `json:"round_duration"`
 	Pairs     int       `json:"pairs"`
 	Mix       Mix       `json:"mix"`
+	// HashConcurrency is the server's --hash-concurrency (0: its default).
+	HashConcurrency int `json:"hash_concurrency,omitempty"`
 
 	Commands  []CommandLevel `json:"commands"`
 	Lag       []LagLevel     `json:"lag"`
@@ -153,8 +156,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteTable writes the report as tables for a person.
 func (r *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "backend %s, %d cores, %s, rounds of %s, %d pairs, mix %d/%d/%d/%d (interaction/donation/redemption/sign-up), elapsed %s\n\n",
-		r.Backend, r.Cores, r.GoVersion, r.Duration, r.Pairs, r.Mix.Interactions, r.Mix.Donations, r.Mix.Redemptions, r.Mix.SignUps, r.Elapsed)
+	hashes := "default"
+	if r.HashConcurrency > 0 {
+		hashes = strconv.Itoa(r.HashConcurrency)
+	}
+	fmt.Fprintf(w, "backend %s, %d cores, %s, rounds of %s, %d pairs, mix %d/%d/%d/%d (interaction/donation/redemption/sign-up), hash concurrency %s, elapsed %s\n\n",
+		r.Backend, r.Cores, r.GoVersion, r.Duration, r.Pairs, r.Mix.Interactions, r.Mix.Donations, r.Mix.Redemptions, r.Mix.SignUps, hashes, r.Elapsed)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "1. commands\tclients\tcommands/s\traw txn/s\tratio\tp50 ms\tp99 ms\terrors\tratios\tcpu ms: serve\tmachine\traw\t")
 	for _, l := range r.Commands {

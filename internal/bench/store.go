@@ -25,7 +25,8 @@ import (
 // staff account and returns its login.
 func (r *runner) newStore(ctx context.Context, name string, staff bool) (config.Config, login, error) {
 	r.seq++
-	cfg := config.Config{DataDir: filepath.Join(r.cfg.TempDir, fmt.Sprintf("%s-%d", name, r.seq))}
+	cfg := config.Config{DataDir: filepath.Join(r.cfg.TempDir, fmt.Sprintf("%s-%d", name, r.seq)),
+		HashConcurrency: r.cfg.HashConcurrency}
 	if r.cfg.DatabaseURL != "" {
 		id := "bpbench_" + randomHex(5)
 		cfg.DatabaseURL, cfg.NATSURL = r.cfg.DatabaseURL, r.cfg.NATSURL

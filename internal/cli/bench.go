@@ -23,6 +23,7 @@ type benchCmd struct {
 	Sizes           []int         `name:"sizes" default:"100000" sep:"," placeholder:"N,..." help:"Events in the generated data sets (event-log queries, rebuilds). Default: ${default}."`
 	ColdStartEvents int           `name:"cold-start-events" placeholder:"N" help:"Events in the store a second cold start is measured on. Default: the largest of --sizes."`
 	QueryRuns       int           `name:"query-runs" default:"500" placeholder:"N" help:"Runs of each event-log query. Default: ${default}."`
+	HashConcurrency int           `name:"hash-concurrency" placeholder:"N" help:"Password hashes the started server runs at once (its --hash-concurrency). Default: the server's own default."`
 	DatabaseURL     string        `name:"database-url" placeholder:"URL" help:"postgres:// URL: benchmark on Postgres (with --nats-url) in fresh schemas, roles and streams, dropped afterwards. Default: the embedded default."`
 	NATSURL         string        `name:"nats-url" placeholder:"URL" help:"nats:// URL of the NATS JetStream server used with --database-url."`
 	URL             string        `name:"url" placeholder:"URL" help:"Drive a running server instead of starting one (command and lag workloads only; needs --staff-email and --staff-password)."`
@@ -68,7 +69,7 @@ func (c *benchCmd) config() (bench.Config, error) {
 	cfg := bench.Config{
 		Duration: c.Duration, Clients: c.Clients, Pairs: c.Pairs, LagLoads: c.LagLoads,
 		Mix:   bench.Mix{Interactions: c.Mix[0], Donations: c.Mix[1], Redemptions: c.Mix[2], SignUps: c.Mix[3]},
-		Sizes: c.Sizes, ColdStartEvents: c.ColdStartEvents, QueryRuns: c.QueryRuns,
+		Sizes: c.Sizes, ColdStartEvents: c.ColdStartEvents, QueryRuns: c.QueryRuns, HashConcurrency: c.HashConcurrency,
 		DatabaseURL: c.DatabaseURL, NATSURL: c.NATSURL,
 		CPUProfile: c.CPUProfile,
 		URL:        c.URL, StaffEmail: c.StaffEmail, StaffPassword: c.StaffPassword,

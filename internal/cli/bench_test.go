@@ -27,7 +27,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	clearEnv(t)
 	out := filepath.Join(t.TempDir(), "report.json")
 	code, stdout, stderr := run(t, "bench", "--duration", "500ms", "--clients", "1,4", "--pairs", "1",
-		"--sizes", "2000", "--query-runs", "20", "--lag-loads", "0.5", "--out", out)
+		"--sizes", "2000", "--query-runs", "20", "--lag-loads", "0.5", "--hash-concurrency", "1", "--out", out)
 	if code != ExitOK {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -43,6 +43,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	var rep bench.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
+	}
+	if rep.HashConcurrency != 1 || !strings.Contains(stdout, "hash concurrency 1") {
+		t.Errorf("the report says hash concurrency %d, want the 1 asked for", rep.HashConcurrency)
 	}
 	if rep.Backend != "embedded" || len(rep.Commands) != 2 {
 		t.Fatalf("backend %q, %d command levels: %s", rep.Backend, len(rep.Commands), b)
@@ -97,6 +100,7 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "--clients", "0"},
 		{"bench", "--database-url", "postgres://127.0.0.1/x"},
 		{"bench", "--url", "http://127.0.0.1:1"},
+		{"bench", "--hash-concurrency", "-1"},
 	} {
 		if code, _, stderr := run(t, args...); code != ExitUsage {
 			t.Errorf("%v: exit code %d, want %d; %s", args, code, ExitUsage, stderr)
