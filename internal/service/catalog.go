@@ -45,7 +45,7 @@ func (s *Service) loadProduct(ctx context.Context, sess *command.Session, mercha
 // ListProduct puts a new product on a merchant's list (the merchant itself
 // or staff).
 func (s *Service) ListProduct(ctx context.Context, call Call, merchantID, sku, name string, price, stock int64) (*command.Outcome, error) {
-	return s.onProduct(ctx, call, "ListProduct", merchantID, sku, 201, func(ctx context.Context, sess *command.Session, _ product.State) (any, error) {
+	return s.onProduct(ctx, call, "ListProduct", merchantID, sku, 201, func(ctx context.Context, sess *command.Session, _ product.State) ([]any, error) {
 		merchant, _, err := command.Load(ctx, sess, accounts, merchantID)
 		if err != nil {
 			return nil, err
@@ -53,32 +53,57 @@ func (s *Service) ListProduct(ctx context.Context, call Call, merchantID, sku, n
 		if merchant.Kind != account.Merchant || merchant.Status != account.Active {
 			return nil, domain.Invalid("merchant_id", "must be an active merchant")
 		}
-		return product.List{MerchantID: merchantID, SKU: sku, Name: name, PricePoints: price, Stock: stock, At: s.now().UTC()}, nil
+		return []any{product.List{MerchantID: merchantID, SKU: sku, Name: name, PricePoints: price, Stock: stock, At: s.now().UTC()}}, nil
 	})
 }
 
 // Restock adds units to a product.
 func (s *Service) Restock(ctx context.Context, call Call, merchantID, sku string, quantity int64) (*command.Outcome, error) {
-	return s.onProduct(ctx, call, "Restock", merchantID, sku, 200, func(context.Context, *command.Session, product.State) (any, error) {
-		return product.Restock{Quantity: quantity, At: s.now().UTC()}, nil
+	return s.onProduct(ctx, call, "Restock", merchantID, sku, 200, func(context.Context, *command.Session, product.State) ([]any, error) {
+		return []any{product.Restock{Quantity: quantity, At: s.now().UTC()}}, nil
 	})
 }
 
 // Reprice changes a product's unit price.
 func (s *Service) Reprice(ctx context.Context, call Call, merchantID, sku string, price int64) (*command.Outcome, error) {
-	return s.onProduct(ctx, call, "Reprice", merchantID, sku, 200, func(context.Context, *command.Session, product.State) (any, error) {
-		return product.Reprice{PricePoints: price, At: s.now().UTC()}, nil
+	return s.onProduct(ctx, call, "Reprice", merchantID, sku, 200, func(context.Context, *command.Session, product.State) ([]any, error) {
+		return []any{product.Reprice{PricePoints: price, At: s.now().UTC()}}, nil
 	})
+}
+
+// UpdateProduct changes a product's price, adds stock, or both, in one
+// append: a refused part leaves the other undone too.
+func (s *Service) UpdateProduct(ctx context.Context, call Call, merchantID, sku string, price, addStock *int64) (*command.Outcome, error) {
+	if price == nil && addStock == nil {
+		return nil, domain.Invalid("body", "must set price_points or add_stock")
+	}
+	out, err := s.onProduct(ctx, call, "UpdateProduct", merchantID, sku, 200, func(context.Context, *command.Session, product.State) ([]any, error) {
+		var cmds []any
+		now := s.now().UTC()
+		if price != nil {
+			cmds = append(cmds, product.Reprice{PricePoints: *price, At: now})
+		}
+		if addStock != nil {
+			cmds = append(cmds, product.Restock{Quantity: *addStock, At: now})
+		}
+		return cmds, nil
+	})
+	if de := domain.As(err); de != nil && de.Field == "quantity" {
+		de.Field = "add_stock" // the restock's quantity is what the caller sent as add_stock
+	}
+	return out, err
 }
 
 // Delist takes a product off the list.
 func (s *Service) Delist(ctx context.Context, call Call, merchantID, sku string) (*command.Outcome, error) {
-	return s.onProduct(ctx, call, "Delist", merchantID, sku, 200, func(context.Context, *command.Session, product.State) (any, error) {
-		return product.Delist{At: s.now().UTC()}, nil
+	return s.onProduct(ctx, call, "Delist", merchantID, sku, 200, func(context.Context, *command.Session, product.State) ([]any, error) {
+		return []any{product.Delist{At: s.now().UTC()}}, nil
 	})
 }
 
-type productCommand func(ctx context.Context, sess *command.Session, current product.State) (any, error)
+// productCommand returns the commands to decide on a product, in turn:
+// their events are appended together, or none of them.
+type productCommand func(ctx context.Context, sess *command.Session, current product.State) ([]any, error)
 
 func (s *Service) onProduct(ctx context.Context, call Call, name, merchantID, sku string, status int, cmd productCommand) (*command.Outcome, error) {
 	if err := selfOrStaff(call.Actor, merchantID); err != nil {
@@ -89,18 +114,22 @@ func (s *Service) onProduct(ctx context.Context, call Call, name, merchantID, sk
 		if err != nil {
 			return command.Result{}, err
 		}
-		c, err := cmd(ctx, sess, state)
+		cmds, err := cmd(ctx, sess, state)
 		if err != nil {
 			return command.Result{}, err
 		}
-		evs, err := product.Decide(state, c)
-		if err != nil {
-			return command.Result{}, err
+		var all []any
+		for _, c := range cmds {
+			evs, err := product.Decide(state, c)
+			if err != nil {
+				return command.Result{}, err
+			}
+			for _, e := range evs {
+				state = product.Evolve(state, e)
+			}
+			all = append(all, evs...)
 		}
-		sess.Emit(product.StreamID(merchantID, sku), evs...)
-		for _, e := range evs {
-			state = product.Evolve(state, e)
-		}
+		sess.Emit(product.StreamID(merchantID, sku), all...)
 		return reply(status, viewOf(state))
 	}))
 }

@@ -254,6 +254,36 @@ func TestProductsAndRedemption(t *testing.T) {
 	})
 }
 
+// A product update that changes the price and adds stock is one append: a
+// refused part leaves the other undone too.
+func TestUpdateProductIsAtomic(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		merchant := actorOf(e.open(t, account.Merchant, "shop@example.org"))
+		me := service.Call{Actor: merchant}
+		if _, err := e.svc.ListProduct(ctxT(t), me, merchant.ID, "MUG-1", "Mug", 30, 999_990); err != nil {
+			t.Fatal(err)
+		}
+		price, tooMuch, some := int64(40), int64(11), int64(10)
+		_, err := e.svc.UpdateProduct(ctxT(t), me, merchant.ID, "MUG-1", &price, &tooMuch)
+		wantDomain(t, err, domain.CodeInvalid, "add_stock")
+		if p, err := e.svc.Product(ctxT(t), merchant.ID, "MUG-1"); err != nil || p.PricePoints != 30 || p.Stock != 999_990 {
+			t.Fatalf("after a refused update: %+v, %v; want the price and stock unchanged", p, err)
+		}
+		out, err := e.svc.UpdateProduct(ctxT(t), me, merchant.ID, "MUG-1", &price, &some)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := decodeBody[service.ProductView](t, out); v.PricePoints != 40 || v.Stock != 1_000_000 {
+			t.Fatalf("update answered %+v", v)
+		}
+		if p, err := e.svc.Product(ctxT(t), merchant.ID, "MUG-1"); err != nil || p.PricePoints != 40 || p.Stock != 1_000_000 {
+			t.Fatalf("after the update: %+v, %v", p, err)
+		}
+		_, err = e.svc.UpdateProduct(ctxT(t), me, merchant.ID, "MUG-1", nil, nil)
+		wantDomain(t, err, domain.CodeInvalid, "body")
+	})
+}
+
 // 100 spends race on one account: the balance never goes negative, no
 // update is lost, and points are conserved.
 func TestConcurrentSpendsOnOneAccount(t *testing.T) {

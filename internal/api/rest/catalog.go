@@ -37,6 +37,7 @@ type listProductsInput struct {
 }
 
 type updateProductInput struct {
+	Idempotent
 	ProductPath
 	Body struct {
 		PricePoints *int64 `json:"price_points,omitempty" minimum:"1" maximum:"1000000000" doc:"A new unit price."`
@@ -73,7 +74,7 @@ func (s *Server) catalogRoutes() {
 			return &Body[Page[users.Product]]{Body: page}, nil
 		})
 	register(s, op("update-product", http.MethodPatch, "/v1/merchants/{id}/products/{sku}", "Change a product's price or add stock (the merchant or staff)", "catalog", false),
-		func(ctx context.Context, in *updateProductInput) (*Body[service.ProductView], error) {
+		func(ctx context.Context, in *updateProductInput) (*Result[service.ProductView], error) {
 			if _, err := selfOrStaff(ctx, in.ID); err != nil {
 				return nil, err
 			}
@@ -81,18 +82,8 @@ func (s *Server) catalogRoutes() {
 			if b.PricePoints == nil && b.AddStock == nil {
 				return nil, invalid("body", "must set price_points or add_stock")
 			}
-			c := call(ctx, "", "", nil)
-			if b.PricePoints != nil {
-				if _, err := s.Service.Reprice(ctx, c, in.ID, in.SKU, *b.PricePoints); err != nil {
-					return nil, err
-				}
-			}
-			if b.AddStock != nil {
-				if _, err := s.Service.Restock(ctx, c, in.ID, in.SKU, *b.AddStock); err != nil {
-					return nil, err
-				}
-			}
-			return body(s.Service.Product(ctx, in.ID, in.SKU))
+			return result[service.ProductView](s.Service.UpdateProduct(ctx, call(ctx, in.IdempotencyKey, "update-product", in),
+				in.ID, in.SKU, b.PricePoints, b.AddStock))
 		})
 	register(s, op("delist-product", http.MethodDelete, "/v1/merchants/{id}/products/{sku}", "Take a product off the list (the merchant or staff)", "catalog", false),
 		func(ctx context.Context, in *ProductPath) (*Result[service.ProductView], error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -361,5 +362,51 @@ func TestListPagingIsChecked(t *testing.T) {
 				t.Fatalf("GET %s%s: %+v", c.path, query, p)
 			}
 		}
+	}
+}
+
+// A PATCH of a product that changes its price and adds stock does both or
+// neither, and a retry with the same Idempotency-Key gets the first answer
+// rather than adding the stock twice.
+func TestUpdateProductIsOneCommand(t *testing.T) {
+	f := newFixture(t)
+	mer := f.actors["merchant"].ID
+	path := "/v1/merchants/" + mer + "/products/MUG"
+	if rec := f.do(t.Context(), "POST", "/v1/merchants/"+mer+"/products", "merchant",
+		[]byte(`{"sku":"MUG","name":"Mug","price_points":30,"stock":999990}`)); rec.Code != http.StatusCreated {
+		t.Fatalf("list = %d %s", rec.Code, rec.Body)
+	}
+	patch := func(body, key string) (*httptest.ResponseRecorder, service.ProductView) {
+		t.Helper()
+		req := httptest.NewRequestWithContext(t.Context(), "PATCH", path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer merchant")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, req)
+		var v service.ProductView
+		if rec.Code == http.StatusOK && json.Unmarshal(rec.Body.Bytes(), &v) != nil {
+			t.Fatalf("PATCH %s answered %s", body, rec.Body)
+		}
+		return rec, v
+	}
+	rec, _ := patch(`{"price_points":40,"add_stock":11}`, "")
+	if p := decodeProblem(t, rec.Body.Bytes()); rec.Code != http.StatusUnprocessableEntity || len(p.Errors) == 0 || p.Errors[0].Location != "add_stock" {
+		t.Fatalf("PATCH beyond the stock limit = %d %+v", rec.Code, p)
+	}
+	if rec, v := patch(`{"add_stock":1}`, ""); rec.Code != http.StatusOK || v.PricePoints != 30 || v.Stock != 999991 {
+		t.Fatalf("after a refused PATCH: %d %+v; want the price unchanged", rec.Code, v)
+	}
+	first, v := patch(`{"price_points":40,"add_stock":5}`, "restock-1")
+	again, _ := patch(`{"price_points":40,"add_stock":5}`, "restock-1")
+	if first.Code != http.StatusOK || v.PricePoints != 40 || v.Stock != 999996 || again.Code != http.StatusOK ||
+		again.Body.String() != first.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("PATCH = %d %s, retried = %d %s (replayed %q)", first.Code, first.Body, again.Code, again.Body,
+			again.Header().Get("Idempotent-Replayed"))
+	}
+	if rec, v := patch(`{"add_stock":1}`, ""); rec.Code != http.StatusOK || v.Stock != 999997 {
+		t.Fatalf("after a PATCH and its retry: %d %+v; want the stock added once", rec.Code, v)
 	}
 }
