@@ -7,16 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bluepoint/bluepoint/internal/app"
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/stream"
 )
 
 // newStore returns the configuration of a store of its own: a fresh data
@@ -76,38 +74,9 @@ func (r *runner) dropPostgres(cfg config.Config) {
 			r.logf("clean up %s: %v", cfg.DatabaseSchema, err)
 		}
 	}
-	if err := deleteStreams(ctx, cfg.NATSURL, cfg.StreamPrefix); err != nil {
+	if err := stream.DeletePrefixed(ctx, cfg.NATSURL, cfg.StreamPrefix); err != nil {
 		r.logf("clean up streams %s*: %v", cfg.StreamPrefix, err)
 	}
-}
-
-// deleteStreams deletes the JetStream streams whose names start with prefix.
-func deleteStreams(ctx context.Context, url, prefix string) error {
-	nc, err := nats.Connect(url)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	names := js.StreamNames(ctx)
-	var doomed []string
-	for n := range names.Name() {
-		if strings.HasPrefix(n, prefix) {
-			doomed = append(doomed, n)
-		}
-	}
-	if err := names.Err(); err != nil {
-		return err
-	}
-	for _, n := range doomed {
-		if err := js.DeleteStream(ctx, n); err != nil {
-			return fmt.Errorf("delete stream %s: %w", n, err)
-		}
-	}
-	return nil
 }
 
 func randomHex(n int) string {

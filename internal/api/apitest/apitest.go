@@ -21,6 +21,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/app"
 	"github.com/bluepoint/bluepoint/internal/config"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
+	"github.com/bluepoint/bluepoint/internal/stream"
 	"github.com/bluepoint/bluepoint/internal/testenv"
 )
 
@@ -83,6 +84,14 @@ func StartPostgres(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	staff.ID = id
+	// Registered before start's, so it runs after the server stopped.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := stream.DeletePrefixed(ctx, natsURL, cfg.StreamPrefix); err != nil {
+			t.Errorf("delete the test's streams: %v", err)
+		}
+	})
 	s := start(t, cfg, io.Discard)
 	s.Staff = staff
 	return s
