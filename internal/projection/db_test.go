@@ -104,11 +104,10 @@ func genericPlan(t *testing.T, db *sql.DB, before func(*sql.Tx) error, q string,
 	return strings.Join(lines, "\n")
 }
 
-// A live batch commits without waiting for the disk, and flushed returns
-// only once the WAL holds that commit.
-func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+// openAppliedDB is a read database holding a projection "applied" at
+// generation 1, whose one table, applied, has an integer key.
+func openAppliedDB(t *testing.T, ctx context.Context) *projection.DB {
+	t.Helper()
 	db := openReadDB(t, ctx)
 	for _, q := range []string{
 		`CREATE TABLE applied (id INTEGER PRIMARY KEY)`,
@@ -119,6 +118,15 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return db
+}
+
+// A live batch commits without waiting for the disk, and flushed returns
+// only once the WAL holds that commit.
+func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := openAppliedDB(t, ctx)
 	for i := range 5 {
 		var mode string
 		err := projection.InBatchTx(ctx, db, "applied", true, func(tx *projection.Tx) error {
@@ -175,16 +183,7 @@ func TestPostgresAsyncCommitIsFlushedBeforeAck(t *testing.T) {
 func TestPostgresLiveBatchSendsWritesWithTheNextStatement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db := openReadDB(t, ctx)
-	for _, q := range []string{
-		`CREATE TABLE applied (id INTEGER PRIMARY KEY)`,
-		projection.RegistryDDL,
-		`INSERT INTO projections VALUES ('applied', 1, 'h')`,
-	} {
-		if _, err := db.Write.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := openAppliedDB(t, ctx)
 	count := func() (n int) {
 		t.Helper()
 		if err := db.Read.QueryRowContext(ctx, `SELECT count(*) FROM applied`).Scan(&n); err != nil {
