@@ -94,18 +94,6 @@ type Store interface {
 	Close() error
 }
 
-// OutboxReader is a Store that can mark entries sent and read the pending
-// ones after them in one round trip to its database. The relay uses it when
-// the store has it: every round of a busy relay marks what it published
-// and reads the next rows.
-type OutboxReader interface {
-	// MarkSentAndPending does MarkSent(ids) and then PendingOutbox(limit),
-	// which no longer returns those of ids. The mark commits before the
-	// read: marked says whether it did, also when err reports that the
-	// read failed after it.
-	MarkSentAndPending(ctx context.Context, ids []int64, limit int) (pending []OutboxEntry, marked bool, err error)
-}
-
 // AppendParams is one atomic write.
 type AppendParams struct {
 	// Streams to append to; at least one, each stream at most once. (A

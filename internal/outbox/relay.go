@@ -209,9 +209,6 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 	backoff := r.cfg.MinBackoff
 	recovered := false
 	lastPrune := time.Time{}
-	// ahead holds the pending rows read with the last round's mark, when
-	// the store reads them in the same round trip.
-	var ahead []eventstore.OutboxEntry
 	for ctx.Err() == nil {
 		var err error
 		if !recovered {
@@ -220,10 +217,9 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 		}
 		n := 0
 		if err == nil {
-			n, ahead, err = r.relayOnce(ctx, r.traces.Add, ahead, true)
+			n, err = r.relayOnce(ctx, r.traces.Add)
 		}
 		if err != nil {
-			ahead = nil
 			if ctx.Err() != nil {
 				return
 			}
@@ -242,7 +238,7 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 			r.pruneTraces(ctx)
 			lastPrune = time.Now()
 		}
-		if n == r.cfg.BatchSize || len(ahead) > 0 {
+		if n == r.cfg.BatchSize {
 			continue // more is waiting
 		}
 		select {
@@ -287,26 +283,19 @@ func (r *Relay) pruneTraces(ctx context.Context) {
 // sent, then records their trace steps. It stops at the first failure:
 // later rows wait, so each stream keeps its order.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
-	n, _, err := r.relayOnce(ctx, func(steps []eventstore.TraceStep) {
+	return r.relayOnce(ctx, func(steps []eventstore.TraceStep) {
 		if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
 			r.cfg.Logger.Warn("outbox relay: record trace steps", "err", err)
 		}
-	}, nil, false)
-	return n, err
+	})
 }
 
 // relayOnce is RelayOnce handing the trace steps to trace once the rows are
-// marked sent. It publishes ahead, the rows the last round read, or else
-// reads them. With readAhead, when the store can (eventstore.OutboxReader),
-// it reads the next rows in the round trip that marks these sent, and
-// returns them as next: a busy relay then spends two round trips to the
-// database per round instead of three.
-func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep), ahead []eventstore.OutboxEntry, readAhead bool) (n int, next []eventstore.OutboxEntry, err error) {
-	pending := ahead
-	if len(pending) == 0 {
-		if pending, err = r.store.PendingOutbox(ctx, r.cfg.BatchSize); err != nil {
-			return 0, nil, fmt.Errorf("read outbox: %w", err)
-		}
+// marked sent.
+func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep)) (int, error) {
+	pending, err := r.store.PendingOutbox(ctx, r.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	streams, pubErr := r.publish(ctx, pending)
 	published := time.Now().UTC()
@@ -325,27 +314,18 @@ func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep
 		// marked: left unmarked, the next relay publishes them again, and
 		// the streams drop those duplicates only within their window.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-		if or, ok := r.store.(eventstore.OutboxReader); ok && readAhead && pubErr == nil && ctx.Err() == nil {
-			var marked bool
-			next, marked, err = or.MarkSentAndPending(mctx, ids, r.cfg.BatchSize)
-			if marked && err != nil {
-				r.cfg.Logger.Warn("outbox relay: read ahead", "err", err)
-				next, err = nil, nil // the next round reads again
-			}
-		} else {
-			err = r.store.MarkSent(mctx, ids)
-		}
+		err := r.store.MarkSent(mctx, ids)
 		cancel()
 		if err != nil {
 			// Published but not marked: the next round publishes again and
 			// the stream drops the duplicates.
-			return 0, nil, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
+			return 0, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
 		}
 		if len(steps) > 0 {
 			trace(steps)
 		}
 	}
-	return len(ids), next, pubErr
+	return len(ids), pubErr
 }
 
 // publish publishes the events of pending in order and returns the streams

@@ -103,50 +103,13 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
-	rows, err := s.pool.Query(ctx, pendingOutboxSQL, limit)
+	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
+		FROM outbox o JOIN events e ON e.global_position = o.global_position
+		WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read outbox: %w", err)
 	}
 	return collectOutbox(rows)
-}
-
-const pendingOutboxSQL = `SELECT o.id, ` + eventColumns + `
-	FROM outbox o JOIN events e ON e.global_position = o.global_position
-	WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`
-
-// MarkSentAndPending implements eventstore.OutboxReader. The mark is a
-// transaction of its own at the head of the batch, committed (without
-// waiting for the disk, as MarkSent) before the read runs: a read that
-// fails, or takes longer than the caller waits, costs the read alone, not
-// the mark.
-func (s *Store) MarkSentAndPending(ctx context.Context, ids []int64, limit int) (pending []eventstore.OutboxEntry, marked bool, err error) {
-	if limit <= 0 {
-		limit = eventstore.DefaultReadAllLimit
-	}
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	queueAsyncCommit(b)
-	queueMarkSent(b, ids)
-	b.Queue("commit")
-	b.Queue(pendingOutboxSQL, limit)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	for range 4 {
-		if _, err := br.Exec(); err != nil {
-			return nil, false, fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
-		}
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, true, fmt.Errorf("postgres: read outbox: %w", err)
-	}
-	if pending, err = collectOutbox(rows); err != nil {
-		return nil, true, err
-	}
-	if err := br.Close(); err != nil {
-		return nil, true, fmt.Errorf("postgres: read outbox: %w", err)
-	}
-	return pending, true, nil
 }
 
 // SentOutbox implements eventstore.Store.
@@ -203,15 +166,11 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	}
 	b := &pgx.Batch{}
 	queueAsyncCommit(b)
-	queueMarkSent(b, ids)
+	b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
 	}
 	return nil
-}
-
-func queueMarkSent(b *pgx.Batch, ids []int64) {
-	b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
 }
 
 // queueAsyncCommit lets the batch's implicit transaction commit without

@@ -97,7 +97,6 @@ type Store struct {
 var (
 	_ eventstore.Store        = (*Store)(nil)
 	_ eventstore.OtherWriters = (*Store)(nil)
-	_ eventstore.OutboxReader = (*Store)(nil)
 )
 
 // Open connects, migrates the schema when the connected user owns it and it

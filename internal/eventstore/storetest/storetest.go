@@ -50,7 +50,6 @@ func Run(t *testing.T, h Harness) {
 		{"Idempotency", testIdempotency},
 		{"Outbox", testOutbox},
 		{"SentOutboxInPublishOrder", testSentOutboxOrder},
-		{"MarkSentAndPending", testMarkSentAndPending},
 		{"TraceSteps", testTraceSteps},
 		{"PruneTraceSteps", testPruneTraceSteps},
 		{"LargePayload", testLargePayload},

@@ -104,41 +104,6 @@ func testOutbox(t *testing.T, h Harness) {
 	}
 }
 
-// A store that marks and reads in one call (eventstore.OutboxReader) does
-// what MarkSent and then PendingOutbox do.
-func testMarkSentAndPending(t *testing.T, h Harness) {
-	s := h.Open(t, Options{})
-	or, ok := s.(eventstore.OutboxReader)
-	if !ok {
-		t.Skip("the store marks and reads the outbox in separate calls")
-	}
-	for i := range 4 {
-		appendOne(t, s, newStream("account"), eventstore.NoStream, ev("A", i))
-	}
-	pending, marked, err := or.MarkSentAndPending(ctxT(t), nil, 2)
-	if err != nil || !marked || len(pending) != 2 {
-		t.Fatalf("nothing to mark, limit 2: %d rows, marked %v, %v", len(pending), marked, err)
-	}
-	next, marked, err := or.MarkSentAndPending(ctxT(t), []int64{pending[0].ID, pending[1].ID}, 100)
-	if err != nil || !marked {
-		t.Fatalf("marked %v, %v", marked, err)
-	}
-	rest, err := s.PendingOutbox(ctxT(t), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(next) != 2 || len(rest) != 2 || next[0].ID != rest[0].ID || next[1].ID != rest[1].ID || next[0].ID <= pending[1].ID {
-		t.Fatalf("after marking the first two, read %+v; PendingOutbox reads %+v", next, rest)
-	}
-	sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), nil, 100)
-	if err != nil || len(sent) != 2 {
-		t.Fatalf("sent outbox %d rows, %v; want the 2 marked", len(sent), err)
-	}
-	if last, _, err := or.MarkSentAndPending(ctxT(t), []int64{next[0].ID, next[1].ID}, 0); err != nil || len(last) != 0 {
-		t.Fatalf("all marked: %d rows left, %v", len(last), err)
-	}
-}
-
 // Sent rows read back in the order they were marked sent, which is the
 // order the relay published them, not in id order: appends that commit
 // concurrently take ids in one order and commit in another.
