@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,30 +40,59 @@ func GenericPlan(ctx context.Context, s *Store, sql string, args ...any) (string
 
 // RoundTrips counts the statements a store sends that wait for an answer:
 // each Exec or Query (begin and commit among them) and each batch. It
-// leaves out what does not belong to an append: a new connection's set-up
-// and the wake-ups sent to other processes.
-type RoundTrips struct{ n atomic.Int64 }
+// leaves out what does not belong to an append: a new connection's set-up,
+// and the wake-ups sent to and heard from other processes.
+type RoundTrips struct {
+	mu   sync.Mutex
+	sent []string
+}
 
 // CountRoundTrips makes the store opened with c count into r.
 func CountRoundTrips(c *Config, r *RoundTrips) { c.tracer = r }
 
-// Take returns the count and starts again from zero.
-func (r *RoundTrips) Take() int64 { return r.n.Swap(0) }
+// Take returns what was sent, one entry per round trip (a batch as its
+// statements joined by " + "), and starts again from nothing.
+func (r *RoundTrips) Take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sent := r.sent
+	r.sent = nil
+	return sent
+}
+
+func (r *RoundTrips) add(what string) {
+	r.mu.Lock()
+	r.sent = append(r.sent, what)
+	r.mu.Unlock()
+}
 
 func (r *RoundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if !strings.Contains(d.SQL, "pg_notify") && !strings.Contains(d.SQL, "current_user") && !strings.HasPrefix(d.SQL, "SET ROLE") {
-		r.n.Add(1)
+	if !strings.Contains(d.SQL, "pg_notify") && !strings.Contains(d.SQL, "current_user") && !strings.HasPrefix(d.SQL, "SET ROLE") &&
+		!strings.Contains(d.SQL, "LISTEN ") {
+		r.add(short(d.SQL))
 	}
 	return ctx
 }
 
 func (r *RoundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.n.Add(1)
+func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	var parts []string
+	for _, q := range d.Batch.QueuedQueries {
+		parts = append(parts, short(q.SQL))
+	}
+	r.add(strings.Join(parts, " + "))
 	return ctx
 }
 
 func (r *RoundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 
 func (r *RoundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func short(sql string) string {
+	sql = strings.Join(strings.Fields(sql), " ")
+	if len(sql) > 40 {
+		return sql[:40]
+	}
+	return sql
+}

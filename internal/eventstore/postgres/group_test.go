@@ -102,15 +102,15 @@ func TestAppendRoundTrips(t *testing.T) {
 	mustAppend(t, h, one(stream(), eventstore.NoStream))
 	rt.Take()
 	mustAppend(t, h, one(stream(), eventstore.NoStream))
-	if n := rt.Take(); n != 2 {
-		t.Errorf("an append took %d round trips, want 2", n)
+	if sent := rt.Take(); len(sent) != 2 {
+		t.Errorf("an append took %d round trips, want 2: %q", len(sent), sent)
 	}
 	s := stream()
 	mustAppend(t, h, one(s, eventstore.Any))
 	rt.Take()
 	mustAppend(t, h, one(s, eventstore.Any))
-	if n := rt.Take(); n != 3 {
-		t.Errorf("an append with Any took %d round trips, want 3", n)
+	if sent := rt.Take(); len(sent) != 3 {
+		t.Errorf("an append with Any took %d round trips, want 3: %q", len(sent), sent)
 	}
 	for round := range 2 { // the first group prepares its statements
 		_, errs := h.group(t, one(stream(), eventstore.NoStream), one(stream(), eventstore.NoStream), one(stream(), eventstore.NoStream))
@@ -119,8 +119,8 @@ func TestAppendRoundTrips(t *testing.T) {
 				t.Fatalf("append %d of the group: %v", i, err)
 			}
 		}
-		if n := rt.Take(); round == 1 && n != 2+3 {
-			t.Errorf("the held append and a group took %d round trips, want 2+3", n)
+		if sent := rt.Take(); round == 1 && len(sent) != 2+3 {
+			t.Errorf("the held append and a group took %d round trips, want 2+3: %q", len(sent), sent)
 		}
 	}
 	if n := postgres.Fallbacks(h.Store); n != 0 {
