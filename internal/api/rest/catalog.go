@@ -79,9 +79,6 @@ func (s *Server) catalogRoutes() {
 				return nil, err
 			}
 			b := in.Body
-			if b.PricePoints == nil && b.AddStock == nil {
-				return nil, invalid("body", "must set price_points or add_stock")
-			}
 			return result[service.ProductView](s.Service.UpdateProduct(ctx, call(ctx, in.IdempotencyKey, "update-product", in),
 				in.ID, in.SKU, b.PricePoints, b.AddStock))
 		})
