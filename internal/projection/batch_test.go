@@ -143,7 +143,7 @@ func TestUnnestTypesColumns(t *testing.T) {
 	if !ok {
 		t.Fatal("typed rows: no arrays")
 	}
-	if want := "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::boolean[], ?::float8[], ?::bigint[], ?::bigint[], ?::text[])"; from != want {
+	if want := "SELECT unnest(?::text[]), unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::boolean[]), unnest(?::float8[]), unnest(?::bigint[]), unnest(?::bigint[]), unnest(?::text[])"; from != want {
 		t.Errorf("from = %q, want %q", from, want)
 	}
 	wantArgs := []any{[]string{"a", "b"}, []int64{1, 3}, []int64{2, 4}, []bool{true, false}, []float64{0.5, 1.5},

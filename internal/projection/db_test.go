@@ -67,6 +67,56 @@ func TestPostgresWritersLookUpByIndex(t *testing.T) {
 	}
 }
 
+// Rows sent as arrays are read a row at a time from the arrays (a
+// ProjectSet), not copied first into a tuple store per column (a Function
+// Scan), which cost a wide table's insert most of its time; and they arrive
+// as they were, NULLs included.
+func TestPostgresValuesWalkTheArraysInStep(t *testing.T) {
+	ctx := context.Background()
+	db := openReadDB(t, ctx)
+	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE wide (k TEXT PRIMARY KEY, n BIGINT, b BOOLEAN, f FLOAT8, s TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{
+		{"a", int64(1), true, 0.5, "x"},
+		{"b", nil, false, 1.5, (*string)(nil)},
+		{"c", int64(3), true, 2.5, "z"},
+	}
+	from, args, ok := projection.Unnest(rows)
+	if !ok {
+		t.Fatal("typed rows: no arrays")
+	}
+	insert := projection.Rebind(`INSERT INTO wide (k, n, b, f, s) ` + from)
+	plan := genericPlan(t, db.Write, nil, insert, args...)
+	if strings.Contains(plan, "Function Scan") || !strings.Contains(plan, "ProjectSet") {
+		t.Errorf("insert of arrays:\n%s\nwant a ProjectSet and no Function Scan", plan)
+	}
+	if _, err := db.Write.ExecContext(ctx, insert, args...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Write.QueryContext(ctx, `SELECT k, coalesce(n::text, 'NULL'), b, f, coalesce(s, 'NULL') FROM wide ORDER BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	var lines []string
+	for got.Next() {
+		var k, n, s string
+		var b bool
+		var f float64
+		if err := got.Scan(&k, &n, &b, &f, &s); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s %t %g %s", k, n, b, f, s))
+	}
+	if err := got.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a 1 true 0.5 x|b NULL false 1.5 NULL|c 3 true 2.5 z"; strings.Join(lines, "|") != want {
+		t.Errorf("rows = %q, want %q", strings.Join(lines, "|"), want)
+	}
+}
+
 // genericPlan is the plan a prepared statement of q comes to keep, in a
 // transaction that first runs before (when not nil).
 func genericPlan(t *testing.T, db *sql.DB, before func(*sql.Tx) error, q string, args ...any) string {

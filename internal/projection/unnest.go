@@ -5,11 +5,19 @@ import (
 )
 
 // unnest turns rows into one array per column, for Postgres to read as
-// "SELECT * FROM unnest(?::text[], ?::bigint[], ...)". A multi-row VALUES
+// "SELECT unnest(?::text[]), unnest(?::bigint[]), ...". A multi-row VALUES
 // list binds one parameter per value, each encoded on its own, and is a
 // new statement text (prepared and planned anew) for every row count; the
 // arrays are a parameter per column and one statement text per table,
 // whatever the batch.
+//
+// The unnests stand in the select list, where Postgres walks the arrays in
+// step, a row at a time, rather than in FROM, where unnest(a, b, ...) is a
+// function scan that first copies each array into a tuple store of its own.
+// Those stores made a wide table's insert cost nearly three times as much
+// (20 columns of 8 rows: 0.44 ms against 0.16), most of it memory handed to
+// the allocator and back at every statement. Arrays of equal length give
+// the same rows either way.
 //
 // The arrays' types come from the Go values (string: text, int and int64:
 // bigint, bool: boolean, float64: float8; a nil *string or *int64 is a NULL
@@ -26,7 +34,7 @@ func unnest(rows [][]any) (from string, args []any, ok bool) {
 		}
 	}
 	var sel strings.Builder
-	sel.WriteString("SELECT * FROM unnest(")
+	sel.WriteString("SELECT ")
 	args = make([]any, width)
 	for col := range width {
 		arr, typ, ok := column(rows, col)
@@ -36,10 +44,9 @@ func unnest(rows [][]any) (from string, args []any, ok bool) {
 		if col > 0 {
 			sel.WriteString(", ")
 		}
-		sel.WriteString("?::" + typ + "[]")
+		sel.WriteString("unnest(?::" + typ + "[])")
 		args[col] = arr
 	}
-	sel.WriteString(")")
 	return sel.String(), args, true
 }
 
