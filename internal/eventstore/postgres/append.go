@@ -271,8 +271,9 @@ func queueEvents(b *pgx.Batch, plans []streamPlan, now time.Time) bool {
 		return false
 	}
 	b.Queue(`WITH input AS (
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
-				WITH ORDINALITY AS t(event_id, stream_id, stream_version, category, type, schema_version, data, metadata, ord)
+			SELECT unnest($1::uuid[]) AS event_id, unnest($2::text[]) AS stream_id, unnest($3::bigint[]) AS stream_version,
+				unnest($4::text[]) AS category, unnest($5::text[]) AS type, unnest($6::int[]) AS schema_version,
+				unnest($7::text[]) AS data, unnest($8::text[]) AS metadata, generate_subscripts($1::uuid[], 1) AS ord
 		), ins AS (
 			INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
 			SELECT event_id, stream_id, stream_version, category, type, schema_version, data::json, metadata::jsonb, $9
@@ -300,7 +301,7 @@ func queueTraceSteps(b *pgx.Batch, steps []eventstore.TraceStep) {
 		at = append(at, st.At)
 	}
 	b.Queue(`INSERT INTO trace_steps (trace_id, step, status, detail, at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+		SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::timestamptz[])`,
 		ids, names, statuses, details, at)
 }
 

@@ -43,8 +43,25 @@ func GenericPlan(ctx context.Context, s *Store, sql string, args ...any) (string
 // leaves out what does not belong to an append: a new connection's set-up,
 // and the wake-ups sent to and heard from other processes.
 type RoundTrips struct {
-	mu   sync.Mutex
-	sent []string
+	mu      sync.Mutex
+	sent    []string
+	batched []Statement
+}
+
+// Statement is one statement of a batch, whole, with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Batched returns the statements sent in batches, and starts again from
+// nothing.
+func (r *RoundTrips) Batched() []Statement {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.batched
+	r.batched = nil
+	return b
 }
 
 // CountRoundTrips makes the store opened with c count into r.
@@ -82,6 +99,11 @@ func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 		parts = append(parts, short(q.SQL))
 	}
 	r.add(strings.Join(parts, " + "))
+	r.mu.Lock()
+	for _, q := range d.Batch.QueuedQueries {
+		r.batched = append(r.batched, Statement{SQL: q.SQL, Args: q.Arguments})
+	}
+	r.mu.Unlock()
 	return ctx
 }
 

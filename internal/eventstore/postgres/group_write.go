@@ -120,13 +120,15 @@ func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error 
 	}
 	if len(w.newIDs) > 0 {
 		queue("create streams", `INSERT INTO streams (stream_id, category, version)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`, w.newIDs, w.newCategories, w.newVersions)
+			SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[])`, w.newIDs, w.newCategories, w.newVersions)
 	}
 	hasEvents := len(w.eventIDs) > 0
 	if hasEvents {
 		b.Queue(`WITH input AS (
-				SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[])
-					WITH ORDINALITY AS t(event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at, ord)
+				SELECT unnest($1::uuid[]) AS event_id, unnest($2::text[]) AS stream_id, unnest($3::bigint[]) AS stream_version,
+					unnest($4::text[]) AS category, unnest($5::text[]) AS type, unnest($6::int[]) AS schema_version,
+					unnest($7::text[]) AS data, unnest($8::text[]) AS metadata, unnest($9::timestamptz[]) AS recorded_at,
+					generate_subscripts($1::uuid[], 1) AS ord
 			), ins AS (
 				INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
 				SELECT event_id, stream_id, stream_version, category, type, schema_version, data::json, metadata::jsonb, recorded_at
@@ -140,22 +142,22 @@ func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error 
 			w.eventData, w.eventMeta, w.eventRecorded)
 	}
 	if len(w.claimScopes) > 0 {
-		queue("claim", `INSERT INTO claims (scope, value, owner) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+		queue("claim", `INSERT INTO claims (scope, value, owner) SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[])`,
 			w.claimScopes, w.claimValues, w.claimOwners)
 	}
 	if len(w.credSubjects) > 0 {
 		queue("store credentials", `INSERT INTO credentials (subject, secret, updated_at)
-			SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[])
+			SELECT unnest($1::text[]), unnest($2::bytea[]), unnest($3::timestamptz[])
 			ON CONFLICT (subject) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at`,
 			w.credSubjects, w.credSecrets, w.credAt)
 	}
 	if len(w.keySubjects) > 0 {
 		queue("store data keys", `INSERT INTO data_keys (subject, wrapped, created_at)
-			SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[])`, w.keySubjects, w.keyWrapped, w.keyAt)
+			SELECT unnest($1::text[]), unnest($2::bytea[]), unnest($3::timestamptz[])`, w.keySubjects, w.keyWrapped, w.keyAt)
 	}
 	if len(w.idemKeys) > 0 {
 		queue("record idempotency keys", `INSERT INTO idempotency (key, fingerprint, status, response, created_at)
-			SELECT k, f, s, r::json, c FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) AS t(k, f, s, r, c)`,
+			SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::int[]), unnest($4::text[])::json, unnest($5::timestamptz[])`,
 			w.idemKeys, w.idemFingerprints, w.idemStatuses, w.idemResponses, w.idemAt)
 	}
 	if len(w.traceSteps) > 0 {
