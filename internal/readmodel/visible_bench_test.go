@@ -115,6 +115,7 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	}
 	wcfg.RuntimeParams["search_path"] = postgres.ReadSchema(schema)
 	wcfg.RuntimeParams["enable_seqscan"] = "off"
+	wcfg.RuntimeParams["jit"] = "off"
 	wconn, err := pgx.ConnectConfig(ctx, wcfg)
 	if err != nil {
 		b.Fatal(err)
