@@ -270,6 +270,8 @@ func queueEvents(b *pgx.Batch, plans []streamPlan, now time.Time) bool {
 	if len(ids) == 0 {
 		return false
 	}
+	// The arrays are read in the select list, not with unnest in FROM:
+	// see projection/unnest.go for why.
 	b.Queue(`WITH input AS (
 			SELECT unnest($1::uuid[]) AS event_id, unnest($2::text[]) AS stream_id, unnest($3::bigint[]) AS stream_version,
 				unnest($4::text[]) AS category, unnest($5::text[]) AS type, unnest($6::int[]) AS schema_version,

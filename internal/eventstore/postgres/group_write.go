@@ -105,7 +105,9 @@ func (w *groupWrite) add(i int, r *groupReq, plans []streamPlan, st *groupState)
 
 // run sends the writes and fills in the outcome of each append written.
 // Plain INSERTs (no ON CONFLICT) make a row that another transaction
-// inserted after step 2 fail the whole group, which then runs alone.
+// inserted after step 2 fail the whole group, which then runs alone. The
+// inserts read their arrays in the select list, not with unnest in FROM:
+// see projection/unnest.go for why.
 func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error {
 	b := &pgx.Batch{}
 	var stmts []string

@@ -84,31 +84,42 @@ func TestAppendInsertsWalkTheArraysInStep(t *testing.T) {
 		p.TraceSteps = []eventstore.TraceStep{{TraceID: fmt.Sprintf("trace-%d", n), Step: "command.Full", Status: "applied"}}
 		return p
 	}
+	// walked checks the inserts sent in batches since the last call and
+	// returns the kinds it saw (the first words of each statement).
+	walked := func(way string) map[string]bool {
+		t.Helper()
+		kinds := map[string]bool{}
+		for _, st := range rt.Batched() {
+			head := strings.ToUpper(strings.Fields(st.SQL)[0])
+			if !strings.Contains(st.SQL, "unnest(") || (head != "INSERT" && head != "WITH") {
+				continue
+			}
+			plan, err := postgres.GenericPlan(ctx, h.Store, st.SQL, st.Args...)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", way, st.SQL, err)
+			}
+			if strings.Contains(plan, "Function Scan") || !strings.Contains(plan, "ProjectSet") {
+				t.Errorf("%s: %s:\n%s\nwant the arrays read in the select list (a ProjectSet, no Function Scan)", way, st.SQL, plan)
+			}
+			kinds[strings.Join(strings.Fields(st.SQL)[:3], " ")] = true
+		}
+		return kinds
+	}
 	mustAppend(t, h, full())
+	// Alone, the events and the trace step go as arrays; the rest are
+	// single rows.
+	if kinds := walked("alone"); !kinds["WITH input AS"] || !kinds["INSERT INTO trace_steps"] {
+		t.Errorf("alone: checked %v, want the events and the trace steps", kinds)
+	}
 	if _, errs := h.group(t, full(), full(), full()); errors.Join(errs...) != nil {
 		t.Fatal(errors.Join(errs...))
 	}
-	if n := postgres.Fallbacks(h.Store); n != 0 {
-		t.Fatalf("%d groups fell back to appends alone", n)
+	if fell := postgres.Fallbacks(h.Store); fell != 0 {
+		t.Fatalf("%d groups fell back to appends alone", fell)
 	}
-	checked := map[string]bool{}
-	for _, st := range rt.Batched() {
-		head := strings.ToUpper(strings.Fields(st.SQL)[0])
-		if !strings.Contains(st.SQL, "unnest(") || (head != "INSERT" && head != "WITH") {
-			continue
-		}
-		plan, err := postgres.GenericPlan(ctx, h.Store, st.SQL, st.Args...)
-		if err != nil {
-			t.Fatalf("%s: %v", st.SQL, err)
-		}
-		if strings.Contains(plan, "Function Scan") {
-			t.Errorf("%s:\n%s\nwant the arrays read in the select list", st.SQL, plan)
-		}
-		checked[strings.Join(strings.Fields(st.SQL)[:3], " ")] = true
-	}
-	// The group's writes: streams, events, claims, credentials, data keys,
+	// A group's writes: streams, events, claims, credentials, data keys,
 	// idempotency keys and trace steps.
-	if len(checked) < 7 {
-		t.Errorf("checked %d kinds of insert, want at least 7: %v", len(checked), checked)
+	if kinds := walked("group"); len(kinds) < 7 {
+		t.Errorf("group: checked %d kinds of insert, want 7: %v", len(kinds), kinds)
 	}
 }
