@@ -158,6 +158,39 @@ func (t *Tx) each(ctx context.Context, query string, args []any, scan func(Rows)
 	return nil
 }
 
+// eventStreams lists the streams of events, each once, in order of first
+// appearance.
+func eventStreams(events []eventstore.Event) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		if !seen[e.StreamID] {
+			seen[e.StreamID] = true
+			ids = append(ids, e.StreamID)
+		}
+	}
+	return ids
+}
+
+// positionsQuery reads the positions of some streams (Tx.QueryIn's form)
+// in generation gen of p.
+func positionsQuery(p Projection, gen int) string {
+	return `SELECT stream_id, version FROM ` + positionsTable(p, gen) + ` WHERE stream_id ` + inKeys
+}
+
+// scanPosition records each row of a positions read in known.
+func scanPosition(known map[string]int64) func(Rows) error {
+	return func(rows Rows) error {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		known[id] = v
+		return nil
+	}
+}
+
 // inKeys is where QueryIn's keys go, and anyKeys what it becomes on
 // Postgres.
 const (
@@ -195,28 +228,17 @@ func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func
 // applyTo applies events to generation gen, each unless that generation
 // already has it: the stream version says so exactly. Whatever the
 // projection, the positions of the streams cost one read and one write per
-// call, not per event. It returns how many events it applied.
-func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event) ([]eventstore.Event, error) {
+// call, not per event; known, when not nil, holds them already read (a
+// live batch reads them with its generation). It returns the events it
+// applied.
+func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event, known map[string]int64) ([]eventstore.Event, error) {
 	pos := positionsTable(p, gen)
-	var ids []string
-	known := map[string]int64{}
-	for _, e := range events {
-		if _, ok := known[e.StreamID]; !ok {
-			known[e.StreamID] = 0
-			ids = append(ids, e.StreamID)
+	ids := eventStreams(events)
+	if known == nil {
+		known = map[string]int64{}
+		if err := t.QueryIn(ctx, positionsQuery(p, gen), ids, scanPosition(known)); err != nil {
+			return nil, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
 		}
-	}
-	err := t.QueryIn(ctx, `SELECT stream_id, version FROM `+pos+` WHERE stream_id IN (?...)`, ids, func(rows Rows) error {
-		var id string
-		var v int64
-		if err := rows.Scan(&id, &v); err != nil {
-			return err
-		}
-		known[id] = v
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
 	}
 	fresh := make([]eventstore.Event, 0, len(events))
 	last := map[string]int{} // the newest fresh event of each stream, by index in fresh
@@ -252,7 +274,7 @@ func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, even
 		rows = append(rows, []any{e.StreamID, e.StreamVersion, e.Position.Global, int64(e.Position.TxID),
 			e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z")})
 	}
-	err = t.ExecValues(ctx, `INSERT INTO `+pos+` (stream_id, version, global_position, tx_id, recorded_at)`, rows,
+	err := t.ExecValues(ctx, `INSERT INTO `+pos+` (stream_id, version, global_position, tx_id, recorded_at)`, rows,
 		`ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, global_position = excluded.global_position,
 		tx_id = excluded.tx_id, recorded_at = excluded.recorded_at`)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -26,6 +28,13 @@ type DB struct {
 	// Read serves queries.
 	Read    *sql.DB
 	Dialect Dialect
+
+	// gens holds the generation each projection's last live batch found on
+	// Postgres (name to int): the next batch reads its first rows from that
+	// generation's tables in the round trip that reads the generation.
+	gens sync.Map
+	// liveSends counts the round trips of live batches on Postgres.
+	liveSends atomic.Int64
 }
 
 // statementsKept is how many statements each SQLite connection keeps
@@ -188,16 +197,18 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // generation against a swap, and hands fn that generation with a Tx on its
 // tables. With async, on Postgres, its commit does not wait for the WAL
 // flush (SQLite's read database never waits for the disk): its caller must
-// treat the commit as durable only once flushed has returned.
-func (db *DB) inBatchTx(ctx context.Context, p Projection, async bool, fn func(t *Tx, gen int) error) error {
+// treat the commit as durable only once flushed has returned. first, when
+// not nil, is read before fn runs; firstDone tells fn whether it was (on
+// Postgres, when the generation is the one the last batch found).
+func (db *DB) inBatchTx(ctx context.Context, p Projection, async bool, first *firstRead, fn func(t *Tx, gen int, firstDone bool) error) error {
 	lock := lockShare
 	if async {
 		lock = lockShareAsync
 	}
 	if db.Dialect == Postgres {
-		return db.inPgBatchTx(ctx, p.Name(), lock, func(t *Tx, gen int) error {
+		return db.inPgBatchTx(ctx, p.Name(), lock, first, func(t *Tx, gen int, firstDone bool) error {
 			t.tables = tablesOf(p, gen)
-			return fn(t, gen)
+			return fn(t, gen, firstDone)
 		})
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -205,7 +216,7 @@ func (db *DB) inBatchTx(ctx context.Context, p Projection, async bool, fn func(t
 		if err != nil {
 			return err
 		}
-		return fn(&Tx{tx: tx, dialect: db.Dialect, tables: tablesOf(p, gen)}, gen)
+		return fn(&Tx{tx: tx, dialect: db.Dialect, tables: tablesOf(p, gen)}, gen, false)
 	})
 }
 

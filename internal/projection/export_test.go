@@ -12,7 +12,7 @@ func ScanWhole(ctx context.Context, db *DB, tx *sql.Tx) error { return db.scanWh
 
 // InBatchTx is db.inBatchTx for a projection named name, for tests.
 func InBatchTx(ctx context.Context, db *DB, name string, async bool, fn func(*Tx) error) error {
-	return db.inBatchTx(ctx, named(name), async, func(tx *Tx, _ int) error { return fn(tx) })
+	return db.inBatchTx(ctx, named(name), async, nil, func(tx *Tx, _ int, _ bool) error { return fn(tx) })
 }
 
 // named is a projection with a name and nothing else.
@@ -43,3 +43,6 @@ const AnyKeys = anyKeys
 
 // SlowFirst is slowFirst, for tests.
 var SlowFirst = slowFirst
+
+// LiveSends is how many round trips db's live batches on Postgres took.
+func LiveSends(db *DB) int64 { return db.liveSends.Load() }

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,14 +16,30 @@ import (
 
 // pgTx is a live batch's transaction on Postgres. It runs on the pgx
 // connection under database/sql's, which can send several statements in
-// one round trip: the begin goes with the generation's read, and the
-// writes wait for the next read or for the commit. A batch of sign-ups in
-// the users read model costs four round trips (begin and generation,
-// positions, accounts, writes and commit) where it cost seven.
+// one round trip: the begin goes with the generation's read and, when the
+// generation is the one the last batch found, with the batch's first read
+// (the positions of its streams); the writes wait for the next read or for
+// the commit. A batch of sign-ups in the users read model costs three round
+// trips (begin, generation and positions; accounts; writes and commit)
+// where it cost seven.
 type pgTx struct {
 	conn   *pgx.Conn
 	queued pgx.Batch
+	sends  *atomic.Int64 // counts the round trips
 }
+
+// firstRead is a read a live batch makes before anything else, on the
+// tables of the generation it finds: query gives its SQL (Postgres
+// placeholders) and arguments for a generation, and scan takes its rows.
+type firstRead struct {
+	query func(gen int) (string, []any)
+	scan  func(Rows) error
+}
+
+// errStaleGuess: the first read, sent with the generation's read for the
+// generation the last batch found, failed, and the generation is another
+// one: a rebuild swapped it in and dropped the tables read.
+var errStaleGuess = errors.New("the generation changed")
 
 // queue holds a statement whose result nobody reads until the next one is
 // sent.
@@ -36,6 +53,7 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	p.queued = pgx.Batch{}
 	n := len(b.QueuedQueries)
 	b.Queue(query, args...)
+	p.sends.Add(1)
 	br := p.conn.SendBatch(ctx, &b)
 	for i := range n {
 		if _, err := br.Exec(); err != nil {
@@ -138,8 +156,74 @@ func (p *pgTx) commit(ctx context.Context) error {
 // past its context's end.
 const rollbackTimeout = 5 * time.Second
 
-// inPgBatchTx is inBatchTx on Postgres: see pgTx.
-func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, fn func(t *Tx, gen int) error) error {
+// begin begins the transaction and reads the generation into dest (gen
+// points into it; 0 when the projection has none yet). With first and a
+// guess, first's read of the guessed generation goes in the same round
+// trip, and done says whether it was taken: only when the guess was right.
+// A first read that failed on a wrong guess gives errStaleGuess, with the
+// transaction aborted.
+func (p *pgTx) begin(ctx context.Context, query string, args, dest []any, gen *int, first *firstRead, guess int) (done bool, err error) {
+	if first == nil || guess <= 0 {
+		p.queue("begin", nil)
+		err := p.get(ctx, query, args, dest)
+		if errors.Is(err, sql.ErrNoRows) {
+			*gen, err = 0, nil
+		}
+		return false, err
+	}
+	fq, fargs := first.query(guess)
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(query, args...)
+	b.Queue(fq, fargs...)
+	p.sends.Add(1)
+	br := p.conn.SendBatch(ctx, b)
+	read := false // the generation
+	err = func() error {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if err := br.QueryRow().Scan(dest...); errors.Is(err, pgx.ErrNoRows) {
+			*gen = 0
+		} else if err != nil {
+			return err
+		}
+		read = true
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if *gen != guess {
+			// Not taken: the caller reads the right tables. A failure
+			// (the tables dropped) aborted the transaction.
+			rows.Close()
+			return rows.Err()
+		}
+		for rows.Next() {
+			if err := first.scan(rows); err != nil {
+				return err
+			}
+		}
+		done = true
+		return rows.Err()
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil && read && *gen != guess:
+		return false, fmt.Errorf("%w: %w", errStaleGuess, err)
+	case err != nil:
+		return false, fmt.Errorf("projection: %w", err)
+	}
+	return done, nil
+}
+
+// inPgBatchTx is inBatchTx on Postgres: see pgTx. A batch whose guessed
+// generation was swapped out and dropped begins again, once, without a
+// guess.
+func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, first *firstRead, fn func(t *Tx, gen int, firstDone bool) error) error {
 	conn, err := db.Write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("read database: connection: %w", err)
@@ -151,36 +235,49 @@ func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, fn fu
 			return fmt.Errorf("read database: a live batch needs a pgx connection, not %T", dc)
 		}
 		c := sc.Conn()
-		p := &pgTx{conn: c}
-		p.queue("begin", nil)
-		query, dest, gen, _ := db.currentQuery(lock)
-		err := p.get(ctx, query, []any{name}, dest)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			*gen, err = 0, nil
-		case err != nil:
-			err = fmt.Errorf("read database: generation of %s: %w", name, err)
-		}
-		if err == nil {
-			err = fn(&Tx{pg: p, dialect: Postgres}, *gen)
-		}
-		if err == nil {
-			if err = p.commit(ctx); err != nil {
-				err = fmt.Errorf("projection %s: %w", name, err)
+		guess, _ := db.gens.Load(name)
+		for {
+			g, _ := guess.(int)
+			err := db.pgBatchOnce(ctx, c, name, lock, first, g, fn)
+			if errors.Is(err, errStaleGuess) && g > 0 && !errors.Is(err, driver.ErrBadConn) {
+				guess = 0
+				continue
 			}
+			return err
 		}
-		if err != nil && c.PgConn().TxStatus() != 'I' {
-			// Left in its transaction, the connection would wait in the
-			// pool holding the generation's row against a swap until its
-			// next use. Failing that, the error tells database/sql to drop
-			// it.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-			_, _ = c.Exec(rctx, "rollback")
-			cancel()
-			if c.PgConn().TxStatus() != 'I' {
-				err = errors.Join(err, driver.ErrBadConn)
-			}
-		}
-		return err
 	})
+}
+
+// pgBatchOnce is one attempt of inPgBatchTx, with guess the generation the
+// first read is sent for (0: none).
+func (db *DB) pgBatchOnce(ctx context.Context, c *pgx.Conn, name string, lock lockMode, first *firstRead, guess int,
+	fn func(t *Tx, gen int, firstDone bool) error) error {
+	p := &pgTx{conn: c, sends: &db.liveSends}
+	query, dest, gen, _ := db.currentQuery(lock)
+	done, err := p.begin(ctx, query, []any{name}, dest, gen, first, guess)
+	if err != nil && !errors.Is(err, errStaleGuess) {
+		err = fmt.Errorf("read database: generation of %s: %w", name, err)
+	}
+	if err == nil {
+		db.gens.Store(name, *gen)
+		err = fn(&Tx{pg: p, dialect: Postgres}, *gen, done)
+	}
+	if err == nil {
+		if err = p.commit(ctx); err != nil {
+			err = fmt.Errorf("projection %s: %w", name, err)
+		}
+	}
+	if err != nil && c.PgConn().TxStatus() != 'I' {
+		// Left in its transaction, the connection would wait in the
+		// pool holding the generation's row against a swap until its
+		// next use. Failing that, the error tells database/sql to drop
+		// it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		_, _ = c.Exec(rctx, "rollback")
+		cancel()
+		if c.PgConn().TxStatus() != 'I' {
+			err = errors.Join(err, driver.ErrBadConn)
+		}
+	}
+	return err
 }

@@ -371,7 +371,7 @@ func (b *rebuild) batch(ctx context.Context, tx *Tx) ([]eventstore.Event, error)
 			}
 		}
 	}
-	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events); err != nil {
+	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events, nil); err != nil {
 		return nil, err
 	}
 	b.done += len(events)

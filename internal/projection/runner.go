@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,9 +215,21 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 		return nil
 	}
 	var applied []eventstore.Event
-	err := r.db.inBatchTx(ctx, p, async, func(t *Tx, gen int) error {
+	ids := eventStreams(mine)
+	known := map[string]int64{}
+	first := &firstRead{
+		query: func(gen int) (string, []any) {
+			return Rebind(strings.Replace(positionsQuery(p, gen), inKeys, anyKeys, 1)), []any{ids}
+		},
+		scan: scanPosition(known),
+	}
+	err := r.db.inBatchTx(ctx, p, async, first, func(t *Tx, gen int, firstDone bool) error {
+		var read map[string]int64
+		if firstDone {
+			read = known
+		}
 		var err error
-		applied, err = r.applyTo(ctx, t, p, gen, mine)
+		applied, err = r.applyTo(ctx, t, p, gen, mine, read)
 		return err
 	})
 	if err != nil {
