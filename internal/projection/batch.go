@@ -158,6 +158,9 @@ func (t *Tx) each(ctx context.Context, query string, args []any, scan func(Rows)
 	return nil
 }
 
+// anyForm is a QueryIn query as Postgres runs it: its keys one array.
+func anyForm(query string) string { return strings.Replace(query, inKeys, anyKeys, 1) }
+
 // eventStreams lists the streams of events, each once, in order of first
 // appearance.
 func eventStreams(events []eventstore.Event) []string {
@@ -210,7 +213,7 @@ func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func
 		return nil
 	}
 	if t.dialect == Postgres {
-		return t.each(ctx, strings.Replace(query, inKeys, anyKeys, 1), []any{keys}, scan)
+		return t.each(ctx, anyForm(query), []any{keys}, scan)
 	}
 	for chunk := range slices.Chunk(keys, maxParams) {
 		args := make([]any, len(chunk))

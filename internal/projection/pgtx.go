@@ -29,10 +29,11 @@ type pgTx struct {
 }
 
 // firstRead is a read a live batch makes before anything else, on the
-// tables of the generation it finds: query gives its SQL (Postgres
-// placeholders) and arguments for a generation, and scan takes its rows.
+// tables of the generation it finds: query gives it for a generation in
+// Tx.QueryIn's form, keys are its keys, and scan takes its rows.
 type firstRead struct {
-	query func(gen int) (string, []any)
+	query func(gen int) string
+	keys  []string
 	scan  func(Rows) error
 }
 
@@ -171,11 +172,10 @@ func (p *pgTx) begin(ctx context.Context, query string, args, dest []any, gen *i
 		}
 		return false, err
 	}
-	fq, fargs := first.query(guess)
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	b.Queue(query, args...)
-	b.Queue(fq, fargs...)
+	b.Queue(Rebind(anyForm(first.query(guess))), first.keys)
 	p.sends.Add(1)
 	br := p.conn.SendBatch(ctx, b)
 	read := false // the generation
@@ -193,19 +193,16 @@ func (p *pgTx) begin(ctx context.Context, query string, args, dest []any, gen *i
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		if *gen != guess {
-			// Not taken: the caller reads the right tables. A failure
-			// (the tables dropped) aborted the transaction.
-			rows.Close()
-			return rows.Err()
-		}
-		for rows.Next() {
+		// A wrong guess is not taken: the caller reads the right tables. Its
+		// failure (the tables dropped) aborted the transaction.
+		done = *gen == guess
+		for done && rows.Next() {
 			if err := first.scan(rows); err != nil {
+				rows.Close()
 				return err
 			}
 		}
-		done = true
+		rows.Close()
 		return rows.Err()
 	}()
 	if cerr := br.Close(); err == nil {
@@ -235,16 +232,13 @@ func (db *DB) inPgBatchTx(ctx context.Context, name string, lock lockMode, first
 			return fmt.Errorf("read database: a live batch needs a pgx connection, not %T", dc)
 		}
 		c := sc.Conn()
-		guess, _ := db.gens.Load(name)
-		for {
-			g, _ := guess.(int)
-			err := db.pgBatchOnce(ctx, c, name, lock, first, g, fn)
-			if errors.Is(err, errStaleGuess) && g > 0 && !errors.Is(err, driver.ErrBadConn) {
-				guess = 0
-				continue
-			}
-			return err
+		last, _ := db.gens.Load(name)
+		guess, _ := last.(int)
+		err := db.pgBatchOnce(ctx, c, name, lock, first, guess, fn)
+		if guess > 0 && errors.Is(err, errStaleGuess) && !errors.Is(err, driver.ErrBadConn) {
+			err = db.pgBatchOnce(ctx, c, name, lock, first, 0, fn)
 		}
+		return err
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -215,13 +214,11 @@ func (r *Runner) applyBatch(ctx context.Context, name string, events []eventstor
 		return nil
 	}
 	var applied []eventstore.Event
-	ids := eventStreams(mine)
 	known := map[string]int64{}
 	first := &firstRead{
-		query: func(gen int) (string, []any) {
-			return Rebind(strings.Replace(positionsQuery(p, gen), inKeys, anyKeys, 1)), []any{ids}
-		},
-		scan: scanPosition(known),
+		query: func(gen int) string { return positionsQuery(p, gen) },
+		keys:  eventStreams(mine),
+		scan:  scanPosition(known),
 	}
 	err := r.db.inBatchTx(ctx, p, async, first, func(t *Tx, gen int, firstDone bool) error {
 		var read map[string]int64
