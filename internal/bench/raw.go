@@ -100,26 +100,23 @@ func (s *rawStore) openSQLite(ctx context.Context, cfg config.Config) error {
 		}
 		db.Close()
 	}
-	prepare := func(what, q string) (*sql.Stmt, error) {
-		st, err := db.PrepareContext(ctx, q)
+	// err keeps the first failure to prepare; the rest are then skipped.
+	prepare := func(what, q string) *sql.Stmt {
 		if err != nil {
-			return nil, fmt.Errorf("raw prepare %s: %w", what, err)
+			return nil
+		}
+		st, perr := db.PrepareContext(ctx, q)
+		if perr != nil {
+			err = fmt.Errorf("raw prepare %s: %w", what, perr)
+			return nil
 		}
 		stmts = append(stmts, st)
-		return st, nil
+		return st
 	}
-	insertEvent, err := prepare("event insert", `INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
+	insertEvent := prepare("event insert", `INSERT INTO events (event_id, stream_id, stream_version, category, type, schema_version, data, metadata, recorded_at)
 		VALUES (?, ?, ?, 'account', 'PointsCredited', 1, ?, ?, ?)`)
-	if err != nil {
-		s.close()
-		return err
-	}
-	insertOutbox, err := prepare("outbox insert", `INSERT INTO outbox (global_position) VALUES (?)`)
-	if err != nil {
-		s.close()
-		return err
-	}
-	insertKey, err := prepare("idempotency insert", `INSERT INTO idempotency (key, fingerprint, status, response, created_at) VALUES (?, 'f', 201, '{"ok":true}', ?)`)
+	insertOutbox := prepare("outbox insert", `INSERT INTO outbox (global_position) VALUES (?)`)
+	insertKey := prepare("idempotency insert", `INSERT INTO idempotency (key, fingerprint, status, response, created_at) VALUES (?, 'f', 201, '{"ok":true}', ?)`)
 	if err != nil {
 		s.close()
 		return err

@@ -56,25 +56,22 @@ type Statement struct {
 
 // Batched returns the statements sent in batches, and starts again from
 // nothing.
-func (r *RoundTrips) Batched() []Statement {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.batched
-	r.batched = nil
-	return b
-}
+func (r *RoundTrips) Batched() []Statement { return drain(&r.mu, &r.batched) }
 
 // CountRoundTrips makes the store opened with c count into r.
 func CountRoundTrips(c *Config, r *RoundTrips) { c.tracer = r }
 
 // Take returns what was sent, one entry per round trip (a batch as its
 // statements joined by " + "), and starts again from nothing.
-func (r *RoundTrips) Take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	sent := r.sent
-	r.sent = nil
-	return sent
+func (r *RoundTrips) Take() []string { return drain(&r.mu, &r.sent) }
+
+// drain returns what *list holds, under mu, and empties it.
+func drain[T any](mu *sync.Mutex, list *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	out := *list
+	*list = nil
+	return out
 }
 
 func (r *RoundTrips) add(what string) {
@@ -95,14 +92,12 @@ func (r *RoundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 
 func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
 	var parts []string
-	for _, q := range d.Batch.QueuedQueries {
-		parts = append(parts, short(q.SQL))
-	}
-	r.add(strings.Join(parts, " + "))
 	r.mu.Lock()
 	for _, q := range d.Batch.QueuedQueries {
+		parts = append(parts, short(q.SQL))
 		r.batched = append(r.batched, Statement{SQL: q.SQL, Args: q.Arguments})
 	}
+	r.sent = append(r.sent, strings.Join(parts, " + "))
 	r.mu.Unlock()
 	return ctx
 }
