@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
@@ -231,11 +232,18 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 	// Not the committer's context: Close lets a group under way finish.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 	defer cancel()
-	tx, st, err := s.readGroup(ctx, reqs)
+	conn, st, err := s.readGroup(ctx, reqs)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	ended := false
+	end := func() {
+		if !ended {
+			ended = true
+			endGroup(conn)
+		}
+	}
+	defer end()
 	outs = make([]groupOut, len(reqs))
 	w := &groupWrite{}
 	var twins []int
@@ -252,23 +260,26 @@ func (s *Store) appendGroup(ctx context.Context, reqs []*groupReq) (outs []group
 		}
 	}
 	if len(w.reqs) > 0 {
-		if err := w.run(ctx, tx, outs); err != nil {
-			return nil, err
+		// The commit goes in the writes' round trip, so the hook runs
+		// before they are sent.
+		if s.cfg.BeforeCommit != nil {
+			s.cfg.BeforeCommit(ctx)
 		}
-	}
-	if s.cfg.BeforeCommit != nil {
-		s.cfg.BeforeCommit(ctx)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		// The commit may or may not have happened: running the appends
-		// again could apply them twice, so each learns of the failure.
-		err = fmt.Errorf("postgres: commit: %w", err)
-		for i := range reqs {
-			if outs[i].err == nil {
-				outs[i] = groupOut{err: err}
+		if err := w.run(ctx, conn, outs); err != nil {
+			var unknown *commitUnknownError
+			if !errors.As(err, &unknown) {
+				return nil, err // nothing was written
+			}
+			// The commit may or may not have happened: running the appends
+			// again could apply them twice, so each learns of the failure.
+			for i := range reqs {
+				if outs[i].err == nil {
+					outs[i] = groupOut{err: err}
+				}
 			}
 		}
 	}
+	end() // a group that wrote nothing still holds its locks
 	for _, i := range twins {
 		key := reqs[i].p.Idempotency.Key
 		existing, err := s.Idempotency(ctx, key)
@@ -288,7 +299,7 @@ var errTwin = errors.New("idempotency key recorded already")
 // readGroup does steps 1 and 2, what every check of the group needs, in
 // the transaction it begins for the group and returns: one round trip
 // begins it, sets its lock timeout, takes the locks and reads.
-func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (pgx.Tx, *groupState, error) {
+func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (*pgxpool.Conn, *groupState, error) {
 	st := &groupState{anyVersions: map[string]int64{}, versions: map[string]int64{}, keys: map[string]bool{},
 		owners: map[[2]string]string{}, dataKeys: map[string]bool{}}
 	var anyIDs, ids, keys, scopes, values, subjects []string
@@ -310,7 +321,9 @@ func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (pgx.Tx, *group
 		}
 	}
 	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{})
+	// A plain begin rather than a pgx.Tx: the group's commit goes with its
+	// writes, and a pgx.Tx would send one of its own.
+	b.Queue("begin")
 	// A group that meets a lock held for long gives up and hands its
 	// appends back to be committed alone, rather than hold them all (and
 	// the locks it has) meanwhile.
@@ -334,9 +347,12 @@ func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (pgx.Tx, *group
 	if len(subjects) > 0 {
 		b.Queue(knownSubjectsSQL, subjects)
 	}
-	br := s.pool.SendBatch(ctx, b)
-	tx := br.Tx()
-	err := func() error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: connection: %w", err)
+	}
+	br := conn.SendBatch(ctx, b)
+	err = func() error {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("postgres: begin: %w", err)
 		}
@@ -383,11 +399,39 @@ func (s *Store) readGroup(ctx context.Context, reqs []*groupReq) (pgx.Tx, *group
 		err = cerr
 	}
 	if err != nil {
-		tx.Rollback(context.Background()) //nolint:errcheck // reporting the first error
+		endGroup(conn)
 		return nil, nil, err
 	}
-	return tx, st, nil
+	return conn, st, nil
 }
+
+// endGroup rolls back what a group left open, if anything, and gives its
+// connection back to the pool; a connection that cannot be rolled back is
+// closed rather than given back mid-transaction.
+func endGroup(conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.Background(), groupRollbackTimeout)
+		_, err := conn.Exec(ctx, "rollback")
+		cancel()
+		if err != nil || conn.Conn().PgConn().TxStatus() != 'I' {
+			conn.Conn().Close(context.Background()) //nolint:errcheck // the pool drops a closed connection
+		}
+	}
+	conn.Release()
+}
+
+// groupRollbackTimeout bounds the rollback of a group that failed.
+const groupRollbackTimeout = 5 * time.Second
+
+// commitUnknownError is a group whose commit was sent but whose outcome
+// never came back: it may have committed.
+type commitUnknownError struct{ err error }
+
+func (e *commitUnknownError) Error() string {
+	return "postgres: commit: the outcome is unknown: " + e.err.Error()
+}
+
+func (e *commitUnknownError) Unwrap() error { return e.err }
 
 func collectVersions(br pgx.BatchResults, into map[string]int64) error {
 	rows, err := br.Query()

@@ -3,11 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
@@ -108,7 +111,7 @@ func (w *groupWrite) add(i int, r *groupReq, plans []streamPlan, st *groupState)
 // inserted after step 2 fail the whole group, which then runs alone. The
 // inserts read their arrays in the select list, not with unnest in FROM:
 // see projection/unnest.go for why.
-func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error {
+func (w *groupWrite) run(ctx context.Context, conn *pgxpool.Conn, outs []groupOut) error {
 	b := &pgx.Batch{}
 	var stmts []string
 	queue := func(what, sql string, args ...any) {
@@ -166,7 +169,10 @@ func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error 
 		queueTraceSteps(b, w.traceSteps)
 		stmts = append(stmts, "record trace steps")
 	}
-	br := tx.SendBatch(ctx, b)
+	// The commit ends the batch. A statement that fails makes Postgres
+	// skip the rest, the commit with them: the group wrote nothing.
+	b.Queue("commit")
+	br := conn.SendBatch(ctx, b)
 	err := func() error {
 		// The events' statement sits after the streams' (and is read in
 		// that place); the others are plain writes.
@@ -190,10 +196,27 @@ func (w *groupWrite) run(ctx context.Context, tx pgx.Tx, outs []groupOut) error 
 				return fmt.Errorf("postgres: %s: %w", stmts[k], err)
 			}
 		}
+		tag, err := br.Exec()
+		switch {
+		case err != nil:
+			return &commitUnknownError{err: err}
+		case tag.String() != "COMMIT":
+			return fmt.Errorf("postgres: commit: the transaction ended with %s", tag)
+		}
 		return nil
 	}()
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = &commitUnknownError{err: cerr}
+	}
+	var pe *pgconn.PgError
+	if err != nil && !errors.As(err, &pe) && conn.Conn().PgConn().TxStatus() != 'E' {
+		// Not Postgres refusing a statement (which skips the commit) but
+		// the connection failing, or a result that could not be read:
+		// the commit may have been reached.
+		var unknown *commitUnknownError
+		if !errors.As(err, &unknown) {
+			err = &commitUnknownError{err: err}
+		}
 	}
 	return err
 }
