@@ -28,7 +28,7 @@ import (
 //  3. each append is checked against what was read, in order, exactly as it
 //     would be checked alone: a refused one gets its error and writes
 //     nothing, the others are written with one statement per table;
-//  4. COMMIT.
+//  4. COMMIT, sent with the writes.
 //
 // Appends of one group touch disjoint streams, keys, claims and subjects:
 // one that shares any with another member waits for the group and then
