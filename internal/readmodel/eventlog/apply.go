@@ -39,7 +39,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events [
 			// different orders).
 			logRows = append(logRows, []any{e.Position.Global, s.id, s.typ, e.StreamID, s.customerID,
 				s.occurredAt.UnixMicro(), s.description, string(s.data)})
-			ftsRows = append(ftsRows, []any{e.Position.Global, s.description, e.Position.Global})
+			ftsRows = append(ftsRows, []any{e.Position.Global, searchText(s.description), e.Position.Global})
 		} else {
 			logRows = append(logRows, []any{s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(),
 				s.description, string(s.data)})

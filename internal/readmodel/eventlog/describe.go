@@ -3,6 +3,7 @@ package eventlog
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/bluepoint/bluepoint/internal/domain/account"
@@ -132,6 +133,15 @@ func bonus(points int64) string {
 }
 
 var refPattern = regexp.MustCompile(`\{account:([^{}\s]+)\}`)
+
+// searchText is a description as the full-text index reads it: with each
+// reference replaced by a space (searchVector does the same on Postgres).
+func searchText(desc string) string {
+	if !strings.Contains(desc, "{account:") {
+		return desc
+	}
+	return refPattern.ReplaceAllLiteralString(desc, " ")
+}
 
 // Mentions returns the ids of the accounts a stored description refers to,
 // in order, each as often as it appears.

@@ -56,8 +56,8 @@ var genTypes = []struct {
 // same rows. It is for benchmarks and load tests of the queries; progress,
 // when set, is called with the rows inserted so far.
 //
-// Postgres loads with COPY, SQLite with multi-row INSERTs and one rebuild
-// of the full-text index at the end. Either way the secondary indexes are
+// Postgres loads with COPY, SQLite with multi-row INSERTs (its full-text
+// index with them). Either way the secondary indexes are
 // dropped for the load and built again after it: inserting 10 million rows
 // into five indexes of random keys slows to a crawl once they outgrow
 // memory, while building an index sorts once. Entry ids are UUIDv7 that
@@ -115,7 +115,17 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 	var customer, peer string
 	var opened, until time.Time
 	rows := make([][]any, 0, generateBatch)
-	var lifeRows [][]any
+	var lifeRows, ftsRows [][]any
+	columns := genColumns
+	var fts string
+	var seq int64 // SQLite: the last rowid, which the full-text index refers to
+	if db.Dialect == projection.SQLite {
+		columns = append([]string{"seq"}, genColumns...)
+		fts = fmt.Sprintf("%s_event_log_fts_g%d", Name, gen)
+		if err := db.Write.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM `+table).Scan(&seq); err != nil {
+			return fmt.Errorf("event log: generate: %w", err)
+		}
+	}
 	l := &loader{db: db}
 	defer l.close()
 	for i := range n {
@@ -150,18 +160,27 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 		if category != "account" {
 			stream = category + "-" + id()
 		}
-		rows = append(rows, []any{id(), typ, stream, customer, at.UnixMicro(), desc, `{}`})
+		row := []any{id(), typ, stream, customer, at.UnixMicro(), desc, `{}`}
+		if fts != "" {
+			seq++
+			row = append([]any{seq}, row...)
+			ftsRows = append(ftsRows, []any{seq, searchText(desc), seq})
+		}
+		rows = append(rows, row)
 		if last && typ != "AccountClosed" {
 			lifeRows = append(lifeRows, []any{customer, opened.UnixMicro(), nil, nil})
 		}
 		if len(rows) == generateBatch || i == n-1 {
-			if err := l.insert(ctx, table, genColumns, rows); err != nil {
+			if err := l.insert(ctx, table, columns, rows); err != nil {
+				return err
+			}
+			if err := l.insert(ctx, fts, ftsColumns, ftsRows); err != nil {
 				return err
 			}
 			if err := l.insert(ctx, lifetimes, lifetimeColumns, lifeRows); err != nil {
 				return err
 			}
-			rows, lifeRows = rows[:0], lifeRows[:0]
+			rows, lifeRows, ftsRows = rows[:0], lifeRows[:0], ftsRows[:0]
 			if progress != nil {
 				progress(i + 1)
 			}
@@ -186,18 +205,15 @@ func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progres
 			}
 		}
 	}
-	if db.Dialect == projection.SQLite {
-		fts := fmt.Sprintf("%s_event_log_fts_g%d", Name, gen)
-		if _, err := db.Write.ExecContext(ctx, `INSERT INTO `+fts+` (`+fts+`) VALUES ('rebuild')`); err != nil {
-			return fmt.Errorf("event log: generate: index: %w", err)
-		}
-	}
 	return nil
 }
 
 var (
 	genColumns      = []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
 	lifetimeColumns = []string{"account_id", "opened_at", "closed_at", "lifetime"}
+	// SQLite's full-text index is written with the rows, as Apply writes
+	// it: a rebuild from the log would index the references too.
+	ftsColumns = []string{"rowid", "description", "seq"}
 )
 
 // index is one of the projection's secondary indexes, by physical name.

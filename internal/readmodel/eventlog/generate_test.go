@@ -2,6 +2,7 @@ package eventlog_test
 
 import (
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,16 +191,21 @@ func BenchmarkEventLogAtScale(b *testing.B) {
 
 // A search walks the same entries whether its words are rare or common
 // (SQLite plans the two differently): every page of it equals the entries
-// of a walk of the whole log whose description holds the words.
+// of a walk of the whole log whose description holds the words outside
+// its {account:<id>} references. "account" is a word of the openings and
+// closings, and inside every reference of the other entries: only the
+// former match.
 func TestSearchAgreesWithAScan(t *testing.T) {
+	refs := regexp.MustCompile(`\{account:[^{}\s]+\}`)
 	forEachDB(t, func(t *testing.T, _ eventstore.Store, db *projection.DB) {
 		generated(t, db, 20000)
 		all := walk(t, db, eventlog.Filter{}, eventlog.MaxLimit)
-		for _, q := range []string{"donation", "missing voucher", "festival"} {
+		for _, q := range []string{"donation", "missing voucher", "festival", "account"} {
 			words := strings.Fields(q)
 			var want []string
 			for _, e := range all {
-				tokens := strings.FieldsFunc(strings.ToLower(e.Description), func(r rune) bool {
+				text := refs.ReplaceAllLiteralString(e.Description, " ")
+				tokens := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 					return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 				})
 				if !slices.ContainsFunc(words, func(w string) bool { return !slices.Contains(tokens, w) }) {
