@@ -21,9 +21,10 @@ import (
 // transaction's.
 type issuer func(ctx context.Context, i int, call service.Call) (string, error)
 
-// signUps issues every command as a civilian's sign-up, the heaviest
-// command there is: an email claim, a password hash and a sealed profile
-// besides its event.
+// signUps issues every command as a civilian's sign-up: the most work in
+// its own append (an email claim, a password hash and a sealed profile
+// besides its event), and a single event for the relay and the read
+// models behind it.
 func signUps(svc *service.Service) issuer {
 	return func(ctx context.Context, i int, call service.Call) (string, error) {
 		out, err := svc.OpenAccount(ctx, call, service.OpenAccount{Kind: account.Civilian,
@@ -46,8 +47,8 @@ var mixSequence = [10]string{"interaction", "donation", "interaction", "redempti
 
 // mixClients is how many clients share the mix. Each runs its commands one
 // at a time, as a person does, so that no two commands of one client race
-// for its account's version; 63 is prime to the mix's 10, so each client
-// runs every kind of command in turn.
+// for its account's version; 63 shares no factor with the mix's 10, so
+// each client runs every kind of command in turn.
 const mixClients = 63
 
 // mixClient is a civilian with an officer to meet, a charity to give to

@@ -57,10 +57,10 @@ var genTypes = []struct {
 // when set, is called with the rows inserted so far.
 //
 // Postgres loads with COPY, SQLite with multi-row INSERTs (its full-text
-// index with them). Either way the secondary indexes are
-// dropped for the load and built again after it: inserting 10 million rows
-// into five indexes of random keys slows to a crawl once they outgrow
-// memory, while building an index sorts once. Entry ids are UUIDv7 that
+// index with them). Either way the secondary indexes are dropped for the
+// load and built again after it: inserting 10 million rows into five
+// indexes of random keys slows to a crawl once they outgrow memory, while
+// building an index sorts once. Entry ids are UUIDv7 that
 // grow in insertion order, as the event store's do.
 func Generate(ctx context.Context, db *projection.DB, n int, seed int64, progress func(int)) error {
 	var gen int
