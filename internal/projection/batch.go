@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
@@ -61,16 +63,53 @@ func (t *Tx) Insert(ctx context.Context, table string, cols []string, rows [][]a
 		return nil
 	}
 	if t.copyRows != nil {
-		physical, ok := t.tables[table]
-		if !ok {
-			return fmt.Errorf("projection: unknown table %q", table)
-		}
-		if err := t.copyRows(ctx, physical, cols, rows); err != nil {
-			return fmt.Errorf("projection: copy into %s: %w", table, err)
-		}
-		return nil
+		return t.copy(ctx, table, cols, pgx.CopyFromRows(rows))
 	}
 	return t.ExecValues(ctx, `INSERT INTO {`+table+`} (`+strings.Join(cols, ", ")+`)`, rows, ``)
+}
+
+// InsertEach is Insert of the rows next makes, in order, until it returns
+// nil (or an error, which inserts nothing). In a rebuild on Postgres the
+// rows stream into COPY as next makes them, so that Postgres takes in the
+// first ones while the later ones are made: making a row (decoding an
+// event, describing it) and storing it no longer take turns.
+func (t *Tx) InsertEach(ctx context.Context, table string, cols []string, next func() ([]any, error)) error {
+	if t.copyRows != nil {
+		// Postgres answers an aborted COPY with its own error, which
+		// carries next's only as text: next's is the one to report.
+		var failed error
+		err := t.copy(ctx, table, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			row, err := next()
+			failed = err
+			return row, err
+		}))
+		if failed != nil {
+			return failed
+		}
+		return err
+	}
+	var rows [][]any
+	for {
+		row, err := next()
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return t.Insert(ctx, table, cols, rows)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func (t *Tx) copy(ctx context.Context, table string, cols []string, src pgx.CopyFromSource) error {
+	physical, ok := t.tables[table]
+	if !ok {
+		return fmt.Errorf("projection: unknown table %q", table)
+	}
+	if err := t.copyRows(ctx, physical, cols, src); err != nil {
+		return fmt.Errorf("projection: copy into %s: %w", table, err)
+	}
+	return nil
 }
 
 // QueryValues is ExecValues for a statement that returns rows (INSERT ...

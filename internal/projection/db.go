@@ -262,7 +262,7 @@ func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows copy
 	if err != nil {
 		return fmt.Errorf("read database: begin: %w", err)
 	}
-	copyRows := func(ctx context.Context, table string, cols []string, rows [][]any) error {
+	copyRows := func(ctx context.Context, table string, cols []string, src pgx.CopyFromSource) error {
 		// database/sql cannot COPY; the driver's own connection, which the
 		// open transaction runs on, can.
 		return conn.Raw(func(dc any) error {
@@ -270,7 +270,7 @@ func (db *DB) inRebuildTx(ctx context.Context, fn func(tx *sql.Tx, copyRows copy
 			if !ok {
 				return fmt.Errorf("read database: COPY needs a pgx connection, not %T", dc)
 			}
-			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, src)
 			return err
 		})
 	}

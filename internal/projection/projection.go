@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
@@ -148,8 +150,9 @@ type Rows interface {
 	Scan(dest ...any) error
 }
 
-// copyFunc loads rows, a value per column of cols, into a physical table.
-type copyFunc func(ctx context.Context, table string, cols []string, rows [][]any) error
+// copyFunc loads the rows of src, a value per column of cols, into a
+// physical table.
+type copyFunc func(ctx context.Context, table string, cols []string, src pgx.CopyFromSource) error
 
 // Dialect tells which SQL the read database speaks.
 func (t *Tx) Dialect() Dialect { return t.dialect }

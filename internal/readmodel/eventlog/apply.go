@@ -24,26 +24,23 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 // whole batch of the global log, written with one multi-row INSERT per
 // table.
 func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
-	logRows := make([][]any, 0, len(events))
 	var ftsRows [][]any
 	lt := lifetimes{rows: map[string]*lifetime{}}
-	for _, e := range events {
+	sqlite := tx.Dialect() == projection.SQLite
+	i := 0
+	// The rows are made as they are inserted: in a rebuild, Postgres
+	// stores the first ones while the later ones are decoded.
+	next := func() ([]any, error) {
+		if i == len(events) {
+			return nil, nil
+		}
+		e := events[i]
+		i++
 		v, err := p.codec.Decode(e)
 		if err != nil && !errors.Is(err, codec.ErrUnknownType) {
-			return err
+			return nil, err
 		}
 		s := summarize(e, v)
-		if tx.Dialect() == projection.SQLite {
-			// seq is the event's global position: unique, and the same
-			// whether the row came live or from a rebuild (which apply in
-			// different orders).
-			logRows = append(logRows, []any{e.Position.Global, s.id, s.typ, e.StreamID, s.customerID,
-				s.occurredAt.UnixMicro(), s.description, string(s.data)})
-			ftsRows = append(ftsRows, []any{e.Position.Global, searchText(s.description), e.Position.Global})
-		} else {
-			logRows = append(logRows, []any{s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(),
-				s.description, string(s.data)})
-		}
 		// External events may use the same type names; only an account's
 		// own stream opens and closes it.
 		if e.Category() == account.Category {
@@ -54,12 +51,22 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events [
 				lt.close(ev.AccountID, s.occurredAt.UnixMicro())
 			}
 		}
+		if sqlite {
+			// seq is the event's global position: unique, and the same
+			// whether the row came live or from a rebuild (which apply in
+			// different orders).
+			ftsRows = append(ftsRows, []any{e.Position.Global, searchText(s.description), e.Position.Global})
+			return []any{e.Position.Global, s.id, s.typ, e.StreamID, s.customerID,
+				s.occurredAt.UnixMicro(), s.description, string(s.data)}, nil
+		}
+		return []any{s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(),
+			s.description, string(s.data)}, nil
 	}
 	cols := []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
-	if tx.Dialect() == projection.SQLite {
+	if sqlite {
 		cols = append([]string{"seq"}, cols...)
 	}
-	if err := tx.Insert(ctx, "event_log", cols, logRows); err != nil {
+	if err := tx.InsertEach(ctx, "event_log", cols, next); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
 	if err := tx.ExecValues(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)`, ftsRows, ``); err != nil {
