@@ -25,7 +25,7 @@ type cpuSample struct {
 // sampleCPU reads both times from /proc; ok is false where /proc is
 // missing, and the run then reports no CPU figures.
 func sampleCPU(p *process) cpuSample {
-	machine, err := machineBusy()
+	machine, err := MachineBusy()
 	if err != nil {
 		return cpuSample{}
 	}
@@ -75,8 +75,9 @@ func parseProcessStat(s string) (time.Duration, error) {
 	return ticks(f[11], f[12])
 }
 
-// machineBusy is every core's busy time from /proc/stat.
-func machineBusy() (time.Duration, error) {
+// MachineBusy is every core's busy time from /proc/stat (Linux): what the
+// machine spent working, whichever process it worked for.
+func MachineBusy() (time.Duration, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, err

@@ -18,7 +18,7 @@ func TestCPUTimesCountWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := cpuSample{server: self, ok: true}
-	if before.machine, err = machineBusy(); err != nil {
+	if before.machine, err = MachineBusy(); err != nil {
 		t.Fatal(err)
 	}
 	// Spin on this goroutine's own clock time so the test process surely
@@ -35,7 +35,7 @@ func TestCPUTimesCountWork(t *testing.T) {
 	if after.server, err = processCPU(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	if after.machine, err = machineBusy(); err != nil {
+	if after.machine, err = MachineBusy(); err != nil {
 		t.Fatal(err)
 	}
 	server, machine := perCommand(before, after, 2)

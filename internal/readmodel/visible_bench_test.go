@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bluepoint/bluepoint/internal/bench"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
 	"github.com/bluepoint/bluepoint/internal/eventstore/storetest"
 	"github.com/bluepoint/bluepoint/internal/outbox"
@@ -154,6 +156,9 @@ func BenchmarkCommitToVisible(b *testing.B) {
 
 	// Commands go out on a fixed schedule, each on its own goroutine, so a
 	// slow one delays no other (an open-loop load, as clients make).
+	// How busy the machine was while the commands went out: the latency of
+	// a saturated machine is its queues'.
+	busyBefore, busyErr := bench.MachineBusy()
 	b.ResetTimer()
 	began := time.Now()
 	interval := time.Second / time.Duration(rate)
@@ -185,6 +190,10 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	sendLag := time.Since(began) - time.Duration(total-1)*interval
 	wg.Wait()
 	issued := time.Since(began)
+	busy := -1.0
+	if busyAfter, err := bench.MachineBusy(); err == nil && busyErr == nil {
+		busy = 100 * float64(busyAfter-busyBefore) / float64(issued) / float64(runtime.NumCPU())
+	}
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
@@ -215,6 +224,10 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	// short of the rate asked, the commands' own latency says whether the
 	// append path is what holds it back.
 	b.ReportMetric(ms(cmd[len(cmd)*99/100]), "command-p99-ms")
+	if busy >= 0 {
+		b.ReportMetric(busy, "machine-busy-%")
+		b.Logf("the machine was busy %.0f%% of the time the commands went out (every process, all %d cores)", busy, runtime.NumCPU())
+	}
 	b.Logf("%d %s after %d of warm-up, at %.0f/s (last sent %.0f ms behind schedule; command p50 %.2f ms, p99 %.2f ms): commit to visible p50 %.2f ms, p99 %.2f ms, max %.2f ms; warm-up p99 %.2f ms, max %.2f ms",
 		b.N, what, warmN, float64(total)/issued.Seconds(), ms(sendLag), ms(cmd[len(cmd)/2]), ms(cmd[len(cmd)*99/100]),
 		ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), ms(warmP99), ms(warmMax))
