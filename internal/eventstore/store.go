@@ -51,6 +51,12 @@ type Store interface {
 	// SentOutbox) until PruneOutbox removes them.
 	MarkSent(ctx context.Context, ids []int64) error
 
+	// MarkSentThenPending is MarkSent followed by PendingOutbox, in one
+	// round trip where the store has them: the relay marks a round and
+	// reads the next one together. The entries it returns exclude those
+	// just marked.
+	MarkSentThenPending(ctx context.Context, ids []int64, limit int) ([]OutboxEntry, error)
+
 	// SentOutbox returns up to limit entries marked sent at or after since,
 	// the last published first: by the time they were marked sent, then by
 	// id (the relay publishes a round in id order, and marks it sent before

@@ -209,15 +209,16 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 	backoff := r.cfg.MinBackoff
 	recovered := false
 	lastPrune := time.Time{}
+	// next is the round read with the last one's mark, nil for none.
+	var next []eventstore.OutboxEntry
 	for ctx.Err() == nil {
 		var err error
 		if !recovered {
 			err = r.Recover(ctx)
 			recovered = err == nil
 		}
-		n := 0
 		if err == nil {
-			n, err = r.relayOnce(ctx, r.traces.Add)
+			_, next, err = r.relayOnce(ctx, next, r.traces.Add)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -238,8 +239,8 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 			r.pruneTraces(ctx)
 			lastPrune = time.Now()
 		}
-		if n == r.cfg.BatchSize {
-			continue // more is waiting
+		if len(next) > 0 {
+			continue // more is waiting, read with the mark
 		}
 		select {
 		case <-ctx.Done():
@@ -283,19 +284,25 @@ func (r *Relay) pruneTraces(ctx context.Context) {
 // sent, then records their trace steps. It stops at the first failure:
 // later rows wait, so each stream keeps its order.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
-	return r.relayOnce(ctx, func(steps []eventstore.TraceStep) {
+	n, _, err := r.relayOnce(ctx, nil, func(steps []eventstore.TraceStep) {
 		if err := r.store.RecordTraceSteps(ctx, steps); err != nil {
 			r.cfg.Logger.Warn("outbox relay: record trace steps", "err", err)
 		}
 	})
+	return n, err
 }
 
-// relayOnce is RelayOnce handing the trace steps to trace once the rows are
-// marked sent.
-func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep)) (int, error) {
-	pending, err := r.store.PendingOutbox(ctx, r.cfg.BatchSize)
-	if err != nil {
-		return 0, fmt.Errorf("read outbox: %w", err)
+// relayOnce is RelayOnce for the rows of pending (read from the outbox
+// when nil), handing the trace steps to trace once the rows are marked
+// sent, and returns how many it relayed. After a round that published
+// everything it also returns the next round's rows, read in the mark's
+// round trip.
+func (r *Relay) relayOnce(ctx context.Context, pending []eventstore.OutboxEntry, trace func([]eventstore.TraceStep)) (int, []eventstore.OutboxEntry, error) {
+	if pending == nil {
+		var err error
+		if pending, err = r.store.PendingOutbox(ctx, r.cfg.BatchSize); err != nil {
+			return 0, nil, fmt.Errorf("read outbox: %w", err)
+		}
 	}
 	streams, pubErr := r.publish(ctx, pending)
 	published := time.Now().UTC()
@@ -309,23 +316,29 @@ func (r *Relay) relayOnce(ctx context.Context, trace func([]eventstore.TraceStep
 		}
 	}
 	steps := eventstore.StepsByTrace("relay", "published", published, traced)
+	var next []eventstore.OutboxEntry
 	if len(ids) > 0 {
 		// A stop that comes after the publish still lets the rows be
 		// marked: left unmarked, the next relay publishes them again, and
 		// the streams drop those duplicates only within their window.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-		err := r.store.MarkSent(mctx, ids)
+		var err error
+		if pubErr == nil && ctx.Err() == nil {
+			next, err = r.store.MarkSentThenPending(mctx, ids, r.cfg.BatchSize)
+		} else {
+			err = r.store.MarkSent(mctx, ids)
+		}
 		cancel()
 		if err != nil {
 			// Published but not marked: the next round publishes again and
 			// the stream drops the duplicates.
-			return 0, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
+			return 0, nil, errors.Join(pubErr, fmt.Errorf("mark sent: %w", err))
 		}
 		if len(steps) > 0 {
 			trace(steps)
 		}
 	}
-	return len(ids), pubErr
+	return len(ids), next, pubErr
 }
 
 // publish publishes the events of pending in order and returns the streams

@@ -470,3 +470,50 @@ func TestRelayPrunesOldTraceSteps(t *testing.T) {
 		t.Fatalf("young steps %d, %v; want 1 kept", len(young), err)
 	}
 }
+
+// readCounter is a store that counts the relay's reads of the outbox that
+// found rows: those of PendingOutbox and those made with a mark.
+type readCounter struct {
+	eventstore.Store
+	mu               sync.Mutex
+	alone, withMarks int
+}
+
+func (c *readCounter) PendingOutbox(ctx context.Context, limit int) ([]eventstore.OutboxEntry, error) {
+	rows, err := c.Store.PendingOutbox(ctx, limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(rows) > 0 {
+		c.alone++
+	}
+	return rows, err
+}
+
+func (c *readCounter) MarkSentThenPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+	rows, err := c.Store.MarkSentThenPending(ctx, ids, limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(rows) > 0 {
+		c.withMarks++
+	}
+	return rows, err
+}
+
+// A backlog takes a round trip less a round: after the first round, each
+// round's rows come with the mark of the round before.
+func TestRelayReadsTheNextRoundWithTheMark(t *testing.T) {
+	s := &readCounter{Store: storetest.OpenSQLite(t, storetest.Options{})}
+	b := embedded(t, t.TempDir())
+	before := appendEvents(t, s, accountStreams(3), 120, "")
+	r := outbox.New(s, outbox.BrokerPublisher{Broker: b}, outbox.Config{BatchSize: 25, PollInterval: time.Hour})
+	if err := r.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(context.Background()) })
+	checkExactlyOnceInOrder(t, before, streamEvents(t, b, 120))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.alone != 1 || s.withMarks != 4 {
+		t.Fatalf("rounds read alone %d, with a mark %d; want 1 and 4 (120 rows, 25 a round)", s.alone, s.withMarks)
+	}
+}

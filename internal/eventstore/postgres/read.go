@@ -103,13 +103,50 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]eventstore.Outb
 	if limit <= 0 {
 		limit = eventstore.DefaultReadAllLimit
 	}
-	rows, err := s.pool.Query(ctx, `SELECT o.id, `+eventColumns+`
-		FROM outbox o JOIN events e ON e.global_position = o.global_position
-		WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`, limit)
+	rows, err := s.pool.Query(ctx, pendingOutboxSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read outbox: %w", err)
 	}
 	return collectOutbox(rows)
+}
+
+const pendingOutboxSQL = `SELECT o.id, ` + eventColumns + `
+	FROM outbox o JOIN events e ON e.global_position = o.global_position
+	WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1`
+
+// MarkSentThenPending implements eventstore.Store: one batch, whose
+// statements run in one implicit transaction, so the read sees the mark.
+func (s *Store) MarkSentThenPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+	if limit <= 0 {
+		limit = eventstore.DefaultReadAllLimit
+	}
+	b := &pgx.Batch{}
+	if len(ids) > 0 {
+		queueAsyncCommit(b)
+		b.Queue(markSentSQL, ids)
+	}
+	b.Queue(pendingOutboxSQL, limit)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if len(ids) > 0 {
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return nil, fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
+			}
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read outbox: %w", err)
+	}
+	out, err := collectOutbox(rows)
+	if err != nil {
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("postgres: read outbox: %w", err)
+	}
+	return out, nil
 }
 
 // SentOutbox implements eventstore.Store.
@@ -166,12 +203,14 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	}
 	b := &pgx.Batch{}
 	queueAsyncCommit(b)
-	b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
+	b.Queue(markSentSQL, ids)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows sent: %w", len(ids), err)
 	}
 	return nil
 }
+
+const markSentSQL = `UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`
 
 // queueAsyncCommit lets the batch's implicit transaction commit without
 // waiting for its WAL to reach disk. Only for writes whose loss in a

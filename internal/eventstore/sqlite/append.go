@@ -141,6 +141,15 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	})
 }
 
+// MarkSentThenPending implements eventstore.Store: in process, the two
+// calls cost no round trip.
+func (s *Store) MarkSentThenPending(ctx context.Context, ids []int64, limit int) ([]eventstore.OutboxEntry, error) {
+	if err := s.MarkSent(ctx, ids); err != nil {
+		return nil, err
+	}
+	return s.PendingOutbox(ctx, limit)
+}
+
 // PruneOutbox implements eventstore.Store.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 	var n int64

@@ -50,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 		{"Idempotency", testIdempotency},
 		{"Outbox", testOutbox},
 		{"SentOutboxInPublishOrder", testSentOutboxOrder},
+		{"MarkSentThenPending", testMarkSentThenPending},
 		{"TraceSteps", testTraceSteps},
 		{"PruneTraceSteps", testPruneTraceSteps},
 		{"LargePayload", testLargePayload},

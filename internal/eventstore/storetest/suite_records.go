@@ -104,6 +104,36 @@ func testOutbox(t *testing.T, h Harness) {
 	}
 }
 
+// The relay marks a round sent and reads the next one together: the read
+// comes after the mark, and what it returns is what PendingOutbox would.
+func testMarkSentThenPending(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	for i := range 3 {
+		appendOne(t, s, newStream("account"), eventstore.NoStream, ev("A", i))
+	}
+	pending, err := s.MarkSentThenPending(ctxT(t), nil, 100)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("nothing marked: %d rows, %v", len(pending), err)
+	}
+	c := appendOne(t, s, newStream("account"), eventstore.NoStream, ev("B", 4))
+	next, err := s.MarkSentThenPending(ctxT(t), []int64{pending[0].ID, pending[1].ID}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != 2 || next[0].ID != pending[2].ID || next[1].Event.ID != c.Events[0].ID {
+		t.Fatalf("after marking two of three, then one more appended: %+v", next)
+	}
+	if limited, err := s.MarkSentThenPending(ctxT(t), []int64{next[0].ID}, 0); err != nil || len(limited) != 1 {
+		t.Fatalf("limit 0 should mean the default batch: %d rows, %v", len(limited), err)
+	}
+	if still, _ := s.PendingOutbox(ctxT(t), 100); len(still) != 1 || still[0].Event.ID != c.Events[0].ID {
+		t.Fatalf("the outbox holds %+v, want only the last append's row", still)
+	}
+	if sent, err := s.SentOutbox(ctxT(t), time.Now().Add(-time.Minute), nil, 100); err != nil || len(sent) != 3 {
+		t.Fatalf("sent outbox %d rows, %v; want 3", len(sent), err)
+	}
+}
+
 // Sent rows read back in the order they were marked sent, which is the
 // order the relay published them, not in id order: appends that commit
 // concurrently take ids in one order and commit in another.
