@@ -209,7 +209,7 @@ func (r *Relay) lead(ctx context.Context, lease eventstore.Lease) {
 	backoff := r.cfg.MinBackoff
 	recovered := false
 	lastPrune := time.Time{}
-	// next is the round read with the last one's mark, nil for none.
+	// next is the round read with the last one's mark, empty for none.
 	var next []eventstore.OutboxEntry
 	for ctx.Err() == nil {
 		var err error
@@ -293,12 +293,12 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 }
 
 // relayOnce is RelayOnce for the rows of pending (read from the outbox
-// when nil), handing the trace steps to trace once the rows are marked
+// when there are none), handing the trace steps to trace once the rows are marked
 // sent, and returns how many it relayed. After a round that published
 // everything it also returns the next round's rows, read in the mark's
 // round trip.
 func (r *Relay) relayOnce(ctx context.Context, pending []eventstore.OutboxEntry, trace func([]eventstore.TraceStep)) (int, []eventstore.OutboxEntry, error) {
-	if pending == nil {
+	if len(pending) == 0 {
 		var err error
 		if pending, err = r.store.PendingOutbox(ctx, r.cfg.BatchSize); err != nil {
 			return 0, nil, fmt.Errorf("read outbox: %w", err)
