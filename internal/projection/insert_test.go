@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -17,7 +18,10 @@ import (
 // lines is a test read model written with InsertEach: a row per event,
 // made only when the insert asks for it. fail, when set, refuses to make
 // the row of an event.
-type lines struct{ fail func(eventstore.Event) bool }
+type lines struct {
+	fail    func(eventstore.Event) bool
+	notMine *atomic.Int64 // counts batches that did not run alone
+}
 
 var errRefused = errors.New("refused to make the row")
 
@@ -31,6 +35,9 @@ func (l lines) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event)
 	return l.ApplyBatch(ctx, tx, []eventstore.Event{e})
 }
 func (l lines) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
+	if !tx.Alone() && l.notMine != nil {
+		l.notMine.Add(1)
+	}
 	i := 0
 	return tx.InsertEach(ctx, "lines", []string{"pos", "stream_id", "nth"}, func() ([]any, error) {
 		if i == len(events) {
@@ -65,7 +72,8 @@ func TestInsertEachRowsInOrder(t *testing.T) {
 				bad = res.Events[0]
 			}
 		}
-		r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: s, Projections: []projection.Projection{lines{}}})
+		var notAlone atomic.Int64
+		r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: s, Projections: []projection.Projection{lines{notMine: &notAlone}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +98,11 @@ func TestInsertEachRowsInOrder(t *testing.T) {
 		}
 		if got := read(); !slices.Equal(got, want) {
 			t.Fatalf("rebuilt rows:\n got %v\nwant %v", got, want)
+		}
+		// A rebuild writes its generation alone: no other runner writes it
+		// before the swap.
+		if n := notAlone.Load(); n != 0 {
+			t.Errorf("%d of the rebuild's batches did not report running alone", n)
 		}
 		before, err := r.Status(ctxT(t))
 		if err != nil {

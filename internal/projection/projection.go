@@ -139,7 +139,16 @@ type Tx struct {
 	// copyRows, when set, loads rows into a physical table with COPY: a
 	// rebuild's transaction on Postgres, whose tables are new and unseen.
 	copyRows copyFunc
+	// alone: a rebuild's transaction, the only writer of its tables.
+	alone bool
 }
+
+// Alone reports whether the transaction is the only writer of its tables:
+// a rebuild's, whose generation no other runner writes until the swap (and
+// the swap's catching up holds the generation against them). A projection
+// that locks the rows it reads against concurrent batches of other
+// processes can read them plainly then.
+func (t *Tx) Alone() bool { return t.alone }
 
 // Rows is a row of a result, as a scan callback of Tx sees it: database/sql's
 // in a rebuild and on SQLite, pgx's in a live batch on Postgres, which

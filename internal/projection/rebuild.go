@@ -268,7 +268,7 @@ func (b *rebuild) toHead(ctx context.Context) error {
 		var batch []eventstore.Event
 		err := b.r.db.inRebuildTx(ctx, func(tx *sql.Tx, copyRows copyFunc) error {
 			var err error
-			batch, err = b.batch(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen), copyRows: copyRows})
+			batch, err = b.batch(ctx, &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen), copyRows: copyRows, alone: true})
 			return err
 		})
 		if err != nil {
@@ -293,7 +293,7 @@ func (b *rebuild) toHead(ctx context.Context) error {
 
 // drain applies what the global log returns until it returns nothing.
 func (b *rebuild) drain(ctx context.Context, tx *sql.Tx) error {
-	t := &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen)}
+	t := &Tx{tx: tx, dialect: b.r.db.Dialect, tables: tablesOf(b.p, b.gen), alone: true}
 	for {
 		batch, err := b.batch(ctx, t)
 		if err != nil || len(batch) == 0 {

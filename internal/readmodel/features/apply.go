@@ -197,20 +197,28 @@ func (b *batch) prepare(ctx context.Context, tx *projection.Tx, steps []step) er
 	// cycle) until the transaction ends. A missing row and a zero row fold
 	// alike.
 	slices.Sort(ids)
-	zeros := make([][]any, len(ids))
-	for i, id := range ids {
-		zeros[i] = []any{id, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, "", "", 0}
+	scan := func(rows projection.Rows) error {
+		f := &Features{}
+		var first, last string
+		if err := rows.Scan(dest(f, &first, &last)...); err != nil {
+			return err
+		}
+		b.rows[f.AccountID] = f
+		return parseTimes(f, first, last)
 	}
-	err := tx.QueryValues(ctx, `INSERT INTO {account_features} (`+columns+`)`, zeros,
-		`ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING `+columns, func(rows projection.Rows) error {
-			f := &Features{}
-			var first, last string
-			if err := rows.Scan(dest(f, &first, &last)...); err != nil {
-				return err
-			}
-			b.rows[f.AccountID] = f
-			return parseTimes(f, first, last)
-		})
+	var err error
+	if tx.Alone() {
+		// A rebuild writes its tables alone: nothing to lock against, and
+		// the upsert would write every row twice.
+		err = tx.QueryIn(ctx, `SELECT `+columns+` FROM {account_features} WHERE account_id IN (?...)`, ids, scan)
+	} else {
+		zeros := make([][]any, len(ids))
+		for i, id := range ids {
+			zeros[i] = []any{id, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, "", "", 0}
+		}
+		err = tx.QueryValues(ctx, `INSERT INTO {account_features} (`+columns+`)`, zeros,
+			`ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id RETURNING `+columns, scan)
+	}
 	if err != nil {
 		return fmt.Errorf("features: load: %w", err)
 	}
