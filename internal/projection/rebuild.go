@@ -371,7 +371,10 @@ func (b *rebuild) batch(ctx context.Context, tx *Tx) ([]eventstore.Event, error)
 			}
 		}
 	}
-	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events, nil); err != nil {
+	// The log after b.after holds no event the new generation has: its
+	// positions need no reading, only writing for the live batches after
+	// the swap.
+	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events, map[string]int64{}); err != nil {
 		return nil, err
 	}
 	b.done += len(events)
