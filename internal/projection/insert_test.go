@@ -19,8 +19,8 @@ import (
 // made only when the insert asks for it. fail, when set, refuses to make
 // the row of an event.
 type lines struct {
-	fail    func(eventstore.Event) bool
-	notMine *atomic.Int64 // counts batches that did not run alone
+	fail     func(eventstore.Event) bool
+	notAlone *atomic.Int64 // counts batches that did not run alone
 }
 
 var errRefused = errors.New("refused to make the row")
@@ -35,8 +35,8 @@ func (l lines) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event)
 	return l.ApplyBatch(ctx, tx, []eventstore.Event{e})
 }
 func (l lines) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
-	if !tx.Alone() && l.notMine != nil {
-		l.notMine.Add(1)
+	if !tx.Alone() && l.notAlone != nil {
+		l.notAlone.Add(1)
 	}
 	i := 0
 	return tx.InsertEach(ctx, "lines", []string{"pos", "stream_id", "nth"}, func() ([]any, error) {
@@ -73,7 +73,7 @@ func TestInsertEachRowsInOrder(t *testing.T) {
 			}
 		}
 		var notAlone atomic.Int64
-		r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: s, Projections: []projection.Projection{lines{notMine: &notAlone}}})
+		r, err := projection.New(ctxT(t), projection.Config{DB: db, Store: s, Projections: []projection.Projection{lines{notAlone: &notAlone}}})
 		if err != nil {
 			t.Fatal(err)
 		}
