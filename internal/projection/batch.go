@@ -271,8 +271,9 @@ func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func
 // already has it: the stream version says so exactly. Whatever the
 // projection, the positions of the streams cost one read and one write per
 // call, not per event; known, when not nil, holds them already read (a
-// live batch reads them with its generation). It returns the events it
-// applied.
+// live batch reads them with its generation; a rebuild, which reads the
+// log past everything its generation has, passes an empty map). It
+// returns the events it applied.
 func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event, known map[string]int64) ([]eventstore.Event, error) {
 	pos := positionsTable(p, gen)
 	ids := eventStreams(events)
