@@ -32,17 +32,23 @@ const (
 
 var generateStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// generateEvents appends n events to cfg's store through the event store
-// and the service's codec, as the service would write them, then marks the
-// outbox sent and prunes it: a store that has served for a while has
-// published everything, so neither the rebuilds nor a restart should
-// publish it.
+// generateEvents fills cfg's store with n events (GenerateEvents).
 func (r *runner) generateEvents(ctx context.Context, cfg config.Config, n int) error {
 	store, err := openEventStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	return GenerateEvents(ctx, store, n, r.logf)
+}
+
+// GenerateEvents appends n events to store through the service's codec, as
+// the service would write them, then marks the outbox sent and prunes it: a
+// store that has served for a while has published everything, so neither
+// the rebuilds nor a restart should publish it. logf reports progress.
+// Workload 4 rebuilds from this data, and so does the read models' rebuild
+// benchmark, so that both measure the same log.
+func GenerateEvents(ctx context.Context, store eventstore.Store, n int, logf func(format string, args ...any)) error {
 	codec := service.NewCodec()
 	accounts := (n + eventsPerAccount - 1) / eventsPerAccount
 	var (
@@ -84,7 +90,7 @@ func (r *runner) generateEvents(ctx context.Context, cfg config.Config, n int) e
 				done := written.Add(int64(len(params.Streams) * eventsPerAccount))
 				if step := int64(max(1, n/10)); done/step > reported.Load() {
 					reported.Store(done / step)
-					r.logf("event store: appended %d/%d events", min(int(done), n), n)
+					logf("event store: appended %d/%d events", min(int(done), n), n)
 				}
 			}
 		}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bluepoint/bluepoint/internal/bench"
 	"github.com/bluepoint/bluepoint/internal/domain/account"
 	"github.com/bluepoint/bluepoint/internal/eventstore"
 	"github.com/bluepoint/bluepoint/internal/eventstore/postgres"
@@ -63,6 +64,7 @@ func fillAccounts(b *testing.B, store eventstore.Store, accounts, credits int) i
 //
 //	BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench Rebuild -benchtime 1x ./internal/readmodel/
 //	BLUEPOINT_BENCH_REBUILD_ACCOUNTS=1000 BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench Rebuild -benchtime 1x ./internal/readmodel/
+//	BLUEPOINT_BENCH_REBUILD_EVENTS=100000 BLUEPOINT_TEST_POSTGRES=postgres://... go test -run '^$' -bench Rebuild -benchtime 1x ./internal/readmodel/
 func BenchmarkRebuild(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
@@ -97,7 +99,7 @@ func BenchmarkRebuild(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { db.Close() })
-			n := fillAccounts(b, store, benchAccounts(b), 100)
+			n := fillLog(b, store)
 			r, err := projection.New(context.Background(), projection.Config{DB: db, Store: store, Projections: projections()})
 			if err != nil {
 				b.Fatal(err)
@@ -116,6 +118,25 @@ func BenchmarkRebuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fillLog fills store with the log the benchmark rebuilds from. With
+// BLUEPOINT_BENCH_REBUILD_EVENTS=N it is N events of `bluepoint bench`'s
+// workload 4 (accounts of 10 events: many streams, more accounts per event);
+// otherwise benchAccounts accounts of 101 events each.
+func fillLog(b *testing.B, store eventstore.Store) int {
+	v := os.Getenv("BLUEPOINT_BENCH_REBUILD_EVENTS")
+	if v == "" {
+		return fillAccounts(b, store, benchAccounts(b), 100)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("BLUEPOINT_BENCH_REBUILD_EVENTS=%q: want a number of events", v)
+	}
+	if err := bench.GenerateEvents(context.Background(), store, n, b.Logf); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // benchAccounts is how many accounts (of 101 events each) the rebuild

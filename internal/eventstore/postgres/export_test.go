@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bluepoint/bluepoint/internal/eventstore"
 )
 
 // Waiting reports how many appends wait for a committer.
@@ -19,15 +21,28 @@ func Fallbacks(s *Store) int64 { return s.fallbacks.Load() }
 // of text array parameters each takes.
 var GroupReads = map[string]int{lockStreamsSQL: 1, knownKeysSQL: 1, knownSubjectsSQL: 1, lockClaimsSQL: 2}
 
+// ReadAllQuery is ReadAll's statement for p, with its arguments.
+func ReadAllQuery(p *eventstore.ReadAllParams) (string, []any) { return readAllQuery(p) }
+
 // GenericPlan is the plan a prepared statement of sql comes to keep on one
 // of s's connections: the one made for any parameters.
 func GenericPlan(ctx context.Context, s *Store, sql string, args ...any) (string, error) {
+	return plan(ctx, s, "force_generic_plan", sql, args...)
+}
+
+// CustomPlan is the plan one of s's connections makes for sql and these
+// arguments, as it does for a prepared statement's first executions.
+func CustomPlan(ctx context.Context, s *Store, sql string, args ...any) (string, error) {
+	return plan(ctx, s, "force_custom_plan", sql, args...)
+}
+
+func plan(ctx context.Context, s *Store, mode, sql string, args ...any) (string, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read only
-	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
 		return "", err
 	}
 	rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)

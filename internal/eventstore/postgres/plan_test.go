@@ -63,6 +63,43 @@ func TestKeyLookupsUseIndexesOnYoungTables(t *testing.T) {
 	}
 }
 
+// A rebuild reads the global log in batches after a position, of one
+// category or of all. On a log never analysed, each batch must still walk
+// an index in the log's order and stop at the limit: a plan that gathers
+// every later event and sorts it reads the whole rest of the log for each
+// batch.
+func TestReadAllWalksTheLogInOrderBeforeAnalysis(t *testing.T) {
+	h := openHeld(t)
+	ctx := context.Background()
+	for range 20 {
+		p := &eventstore.AppendParams{}
+		for range 25 {
+			p.Streams = append(p.Streams, one(eventstore.StreamID("account", uuid.NewString()), eventstore.NoStream,
+				"Credited", "Credited", "Credited", "Credited", "Credited", "Credited", "Credited", "Credited", "Credited").Streams...)
+		}
+		p.Streams = append(p.Streams, one(eventstore.StreamID("rule", uuid.NewString()), eventstore.NoStream).Streams...)
+		mustAppend(t, h, p)
+	}
+	for _, p := range []eventstore.ReadAllParams{
+		{Limit: 100},
+		{Limit: 100, Categories: []string{"account"}},
+		{Limit: 100, After: eventstore.Position{TxID: 1, Global: 1000}, Categories: []string{"account"}},
+	} {
+		sql, args := postgres.ReadAllQuery(&p)
+		for name, plan := range map[string]func(context.Context, *postgres.Store, string, ...any) (string, error){
+			"custom": postgres.CustomPlan, "generic": postgres.GenericPlan,
+		} {
+			got, err := plan(ctx, h.Store, sql, args...)
+			if err != nil {
+				t.Fatalf("%s plan for %+v: %v", name, p, err)
+			}
+			if strings.Contains(got, "Sort") || strings.Contains(got, "Bitmap") || !strings.Contains(got, "Index") {
+				t.Errorf("%s plan for categories %v:\n%s\nwant an index walked in order, no sort", name, p.Categories, got)
+			}
+		}
+	}
+}
+
 // An append's inserts read their rows from arrays a row at a time (a
 // ProjectSet), not through unnest in FROM, a function scan that first
 // copies each array into a tuple store of its own: that copying was most

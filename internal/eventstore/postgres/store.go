@@ -125,6 +125,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// thousands of rows. Without sequential scans the plans are the ones
 	// the tables will need, from the first statement.
 	pc.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
+	// Likewise bitmap scans: on a log never analysed, the planner expects a
+	// few dozen rows after a position and gathers them in a bitmap, which
+	// loses the index's order, so it fetched and sorted every later event
+	// (100,000 for the first batch of a rebuild after a bulk load) to
+	// return the first few thousand. The store's reads all want rows in an
+	// index's order, or a handful by key.
+	pc.ConnConfig.RuntimeParams["enable_bitmapscan"] = "off"
 	role := pgx.Identifier{cfg.AppRole}.Sanitize()
 	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		var current string
