@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 
@@ -20,6 +21,13 @@ func Fallbacks(s *Store) int64 { return s.fallbacks.Load() }
 // GroupReads are the reads a group makes before it writes, with the number
 // of text array parameters each takes.
 var GroupReads = map[string]int{lockStreamsSQL: 1, knownKeysSQL: 1, knownSubjectsSQL: 1, lockClaimsSQL: 2}
+
+// IsCommitUnknown reports whether err says that an append's commit was
+// sent but its outcome never came back.
+func IsCommitUnknown(err error) bool {
+	var unknown *commitUnknownError
+	return errors.As(err, &unknown)
+}
 
 // ReadAllQuery is ReadAll's statement for p, with its arguments.
 func ReadAllQuery(p *eventstore.ReadAllParams) (string, []any) { return readAllQuery(p) }
