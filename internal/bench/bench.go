@@ -37,7 +37,8 @@ type Config struct {
 	// commit-to-read-model lag is measured. Default 0.25, 0.5, 0.8.
 	LagLoads []float64
 	// Sizes are the event counts of the generated data sets of workloads 3
-	// and 4. Default 100,000.
+	// and 4. Default 1,000,000: the smaller of the two sizes the workloads
+	// are specified on (10,000,000 takes the better part of an hour).
 	Sizes []int
 	// ColdStartEvents is the size of the store cold start is measured on
 	// besides an empty one (0: the largest of Sizes).
@@ -106,7 +107,7 @@ func (c Config) WithDefaults() Config {
 		c.LagLoads = []float64{0.25, 0.5, 0.8}
 	}
 	if len(c.Sizes) == 0 {
-		c.Sizes = []int{100_000}
+		c.Sizes = []int{1_000_000}
 	}
 	if c.ColdStartEvents <= 0 {
 		c.ColdStartEvents = max(0, c.Sizes[len(c.Sizes)-1])

@@ -20,7 +20,7 @@ type benchCmd struct {
 	Pairs           int           `name:"pairs" default:"3" placeholder:"N" help:"Interleaved raw-SQL/Bluepoint round pairs per level; the median ratio is reported. Default: ${default}."`
 	Mix             []int         `name:"mix" default:"50,30,10,10" sep:"," placeholder:"I,D,R,S" help:"Percent of interactions, donations, redemptions and sign-ups. Default: ${default}."`
 	LagLoads        []float64     `name:"lag-loads" default:"0.25,0.5,0.8" sep:"," placeholder:"F,..." help:"Fractions of the best command throughput at which read-model lag is measured. Default: ${default}."`
-	Sizes           []int         `name:"sizes" default:"100000" sep:"," placeholder:"N,..." help:"Events in the generated data sets (event-log queries, rebuilds). Default: ${default}."`
+	Sizes           []int         `name:"sizes" default:"1000000" sep:"," placeholder:"N,..." help:"Events in the generated data sets (event-log queries, rebuilds). Default: ${default}."`
 	ColdStartEvents int           `name:"cold-start-events" placeholder:"N" help:"Events in the store a second cold start is measured on. Default: the largest of --sizes."`
 	QueryRuns       int           `name:"query-runs" default:"500" placeholder:"N" help:"Runs of each event-log query. Default: ${default}."`
 	HashConcurrency int           `name:"hash-concurrency" placeholder:"N" help:"Password hashes the started server runs at once (its --hash-concurrency). Default: the server's own default."`
