@@ -293,10 +293,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 }
 
 // relayOnce is RelayOnce for the rows of pending (read from the outbox
-// when there are none), handing the trace steps to trace once the rows are marked
-// sent, and returns how many it relayed. After a round that published
-// everything it also returns the next round's rows, read in the mark's
-// round trip.
+// when there are none), handing the trace steps to trace once the rows
+// are marked sent, and returns how many it relayed. After a round that
+// published everything it also returns the next round's rows, read in the
+// mark's round trip.
 func (r *Relay) relayOnce(ctx context.Context, pending []eventstore.OutboxEntry, trace func([]eventstore.TraceStep)) (int, []eventstore.OutboxEntry, error) {
 	if len(pending) == 0 {
 		var err error

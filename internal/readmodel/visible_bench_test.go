@@ -154,11 +154,11 @@ func BenchmarkCommitToVisible(b *testing.B) {
 		wconn.Close(context.Background())
 	}()
 
-	// Commands go out on a fixed schedule, each on its own goroutine, so a
-	// slow one delays no other (an open-loop load, as clients make).
 	// How busy the machine was while the commands went out: the latency of
 	// a saturated machine is its queues'.
 	busyBefore, busyErr := bench.MachineBusy()
+	// Commands go out on a fixed schedule, each on its own goroutine, so a
+	// slow one delays no other (an open-loop load, as clients make).
 	b.ResetTimer()
 	began := time.Now()
 	interval := time.Second / time.Duration(rate)
