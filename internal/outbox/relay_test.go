@@ -49,9 +49,8 @@ func external(t *testing.T) *stream.Broker {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, s := range []string{stream.Users, stream.Transactions, stream.Catalog, stream.Activity, stream.DeadLetterStream} {
-			_ = b.JetStream().DeleteStream(context.Background(), b.StreamName(s))
-		}
+		// Every stream of the prefix, not a list that a new stream would outgrow.
+		_ = stream.DeletePrefixed(context.Background(), url, prefix)
 		b.Close()
 	})
 	return b

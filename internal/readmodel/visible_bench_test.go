@@ -96,9 +96,8 @@ func BenchmarkCommitToVisible(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() {
-		for _, s := range []string{stream.Users, stream.Transactions, stream.Catalog, stream.Activity, stream.DeadLetterStream} {
-			_ = broker.JetStream().DeleteStream(context.Background(), broker.StreamName(s))
-		}
+		// Every stream of the prefix, not a list that a new stream would outgrow.
+		_ = stream.DeletePrefixed(context.Background(), natsURL, prefix)
 		broker.Close()
 	}()
 	relay := outbox.New(store, outbox.BrokerPublisher{Broker: broker}, outbox.Config{})
