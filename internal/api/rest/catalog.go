@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/bluepoint/bluepoint/internal/domain"
 	"github.com/bluepoint/bluepoint/internal/readmodel/users"
 	"github.com/bluepoint/bluepoint/internal/service"
 )
@@ -61,7 +62,7 @@ func (s *Server) catalogRoutes() {
 			}
 			after, err := base64.RawURLEncoding.DecodeString(in.Cursor)
 			if err != nil {
-				return nil, invalid("cursor", "is not a cursor this API gave")
+				return nil, domain.Invalid("cursor", "is not a cursor this API gave")
 			}
 			items, err := users.Products(ctx, s.ReadDB, in.ID, string(after), in.Limit)
 			if err != nil {

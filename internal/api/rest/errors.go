@@ -145,16 +145,11 @@ func notFound(what string) error {
 	return problem(http.StatusNotFound, domain.CodeNotFound, what)
 }
 
-func invalid(field, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return problem(http.StatusUnprocessableEntity, domain.CodeInvalid, field+" "+msg,
-		&huma.ErrorDetail{Location: field, Message: msg})
-}
-
 // problemFor is the one place where an error becomes an HTTP answer. What
 // the caller can act on is said; anything else is logged with the trace id
-// and answered with a bare 500 that quotes it.
-func (s *Server) problemFor(ctx context.Context, err error) error {
+// and answered with a bare 500 that quotes it. locs places a domain error's
+// field in the operation's input (nil leaves the field's name as it is).
+func (s *Server) problemFor(ctx context.Context, err error, locs fieldLocations) error {
 	var (
 		se         huma.StatusError
 		mismatch   *command.IdempotencyMismatchError
@@ -173,7 +168,7 @@ func (s *Server) problemFor(ctx context.Context, err error) error {
 		var details []*huma.ErrorDetail
 		if de.Field != "" {
 			detail = de.Field + " " + de.Message
-			details = append(details, &huma.ErrorDetail{Location: de.Field, Message: de.Message})
+			details = append(details, &huma.ErrorDetail{Location: locs.of(de.Field), Message: de.Message})
 		}
 		return problem(status, de.Code, detail, details...)
 	case errors.As(err, &mismatch):

@@ -159,7 +159,7 @@ func (s *Server) opsRoutes() {
 	huma.Register(s.api, op("export-features", http.MethodGet, "/v1/exports/features", "Every account's features and rating, streamed as CSV or Parquet (staff)", "operations", false),
 		func(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
 			if _, err := requireKind(ctx, account.Staff); err != nil {
-				return nil, s.problemFor(ctx, err)
+				return nil, s.problemFor(ctx, err, nil)
 			}
 			return &huma.StreamResponse{Body: func(hc huma.Context) {
 				ct, ext := "text/csv; charset=utf-8", "csv"
@@ -171,7 +171,7 @@ func (s *Server) opsRoutes() {
 				// Rows stream as they are read; an error half way can
 				// only cut the body short, and is logged.
 				if _, err := features.Export(ctx, s.ReadDB, in.Format, hc.BodyWriter(), nil); err != nil {
-					_ = s.problemFor(ctx, err)
+					_ = s.problemFor(ctx, err, nil)
 				}
 			}}, nil
 		})

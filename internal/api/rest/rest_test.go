@@ -95,6 +95,38 @@ func TestDomainErrorsNameTheField(t *testing.T) {
 	}
 }
 
+// A domain rejection places its field where huma's own validation would:
+// body., query. or path., so a client reads one style of location.
+func TestDomainErrorsUseHumasLocations(t *testing.T) {
+	f := newFixture(t)
+	signUp := func(email string) []byte {
+		return []byte(`{"kind":"civilian","name":"Ann","email":"` + email + `","password":"a long enough password"}`)
+	}
+	for _, c := range []struct {
+		name, method, path, caller string
+		body                       []byte
+		status                     int
+		location                   string
+	}{
+		{"bad email", "POST", "/v1/accounts", "", signUp("ann@example"), 422, "body.email"},
+		{"email taken", "POST", "/v1/accounts", "", signUp("lena@example.org"), 409, "body.email"},
+		{"bad cursor", "GET", "/v1/merchants/" + f.actors["merchant"].ID + "/products?cursor=%25", "civilian", nil, 422, "query.cursor"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "email taken" {
+				if rec := f.do(t.Context(), c.method, c.path, c.caller, c.body); rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+					t.Fatalf("first sign-up = %d: %s", rec.Code, rec.Body)
+				}
+			}
+			rec := f.do(t.Context(), c.method, c.path, c.caller, c.body)
+			p := decodeProblem(t, rec.Body.Bytes())
+			if rec.Code != c.status || len(p.Errors) != 1 || p.Errors[0].Location != c.location {
+				t.Fatalf("= %d %+v, want %d with one error at %s", rec.Code, p, c.status, c.location)
+			}
+		})
+	}
+}
+
 func TestSignInRefreshAndRateLimit(t *testing.T) {
 	f := newFixture(t)
 	signIn := func(pw string) (int, map[string]any, http.Header) {
@@ -350,7 +382,7 @@ func TestListPagingIsChecked(t *testing.T) {
 			maxLimit = "1001"
 		}
 		for query, location := range map[string]string{
-			"cursor=not-a-cursor": "cursor", "cursor=" + url.QueryEscape("a|b"): "cursor",
+			"cursor=not-a-cursor": "query.cursor", "cursor=" + url.QueryEscape("a|b"): "query.cursor",
 			"limit=0": "query.limit", "limit=" + maxLimit: "query.limit",
 		} {
 			rec := f.do(t.Context(), "GET", c.path+query, c.caller, nil)
@@ -393,7 +425,7 @@ func TestUpdateProductIsOneCommand(t *testing.T) {
 		return rec, v
 	}
 	rec, _ := patch(`{"price_points":40,"add_stock":11}`, "")
-	if p := decodeProblem(t, rec.Body.Bytes()); rec.Code != http.StatusUnprocessableEntity || len(p.Errors) == 0 || p.Errors[0].Location != "add_stock" {
+	if p := decodeProblem(t, rec.Body.Bytes()); rec.Code != http.StatusUnprocessableEntity || len(p.Errors) == 0 || p.Errors[0].Location != "body.add_stock" {
 		t.Fatalf("PATCH beyond the stock limit = %d %+v", rec.Code, p)
 	}
 	if rec, v := patch(`{"add_stock":1}`, ""); rec.Code != http.StatusOK || v.PricePoints != 30 || v.Stock != 999991 {

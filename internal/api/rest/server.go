@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -204,10 +205,11 @@ func body[T any](v T, err error) (*Body[T], error) {
 
 // register adds a route whose errors all pass through problemFor.
 func register[I, O any](s *Server, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	locs := locationsOf(reflect.TypeFor[I]())
 	huma.Register(s.api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
-			return nil, s.problemFor(ctx, err)
+			return nil, s.problemFor(ctx, err, locs)
 		}
 		return out, nil
 	})
