@@ -16,7 +16,7 @@ func Waiting(s *Store) int64 { return s.waiting.Load() }
 
 // Fallbacks reports how many groups failed before their commit and handed
 // their appends back to be committed alone.
-func Fallbacks(s *Store) int64 { return s.fallbacks.Load() }
+func Fallbacks(s *Store) int64 { return s.GroupStats().Fallbacks }
 
 // GroupReads are the reads a group makes before it writes, with the number
 // of text array parameters each takes.

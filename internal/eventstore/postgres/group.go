@@ -131,6 +131,7 @@ func (s *Store) committer(ctx context.Context) {
 				break gather
 			}
 		}
+		s.Took(len(reqs))
 		s.commitGroup(ctx, reqs)
 	}
 }
@@ -150,7 +151,7 @@ func (s *Store) commitGroup(ctx context.Context, reqs []*groupReq) {
 	if len(together) > 1 {
 		outs, err := s.appendGroup(ctx, together)
 		if err != nil {
-			s.fallbacks.Add(1)
+			s.FellBack()
 		}
 		for i, r := range together {
 			switch {

@@ -87,20 +87,21 @@ type Store struct {
 	// on its own. closed refuses appends once Close began.
 	queue  chan *groupReq
 	closed chan struct{}
-	// waiting counts the appends not yet taken by a committer; fallbacks
-	// the groups that failed before their commit.
-	waiting, fallbacks atomic.Int64
-	cancel             context.CancelFunc
-	closeOnce          sync.Once
-	wg                 sync.WaitGroup
+	// waiting counts the appends not yet taken by a committer.
+	waiting   atomic.Int64
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	eventstore.GroupCounter
 	eventstore.Notifier
 	// WriteWatch counts the other processes' commits its listener hears of.
 	eventstore.WriteWatch
 }
 
 var (
-	_ eventstore.Store        = (*Store)(nil)
-	_ eventstore.OtherWriters = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.OtherWriters   = (*Store)(nil)
+	_ eventstore.GroupCommitter = (*Store)(nil)
 )
 
 // Open connects, migrates the schema when the connected user owns it and it

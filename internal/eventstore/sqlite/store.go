@@ -94,11 +94,13 @@ type Store struct {
 	eventstore.Notifier
 	// WriteWatch counts the commits of other processes the writer notices.
 	eventstore.WriteWatch
+	eventstore.GroupCounter
 }
 
 var (
-	_ eventstore.Store        = (*Store)(nil)
-	_ eventstore.OtherWriters = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.OtherWriters   = (*Store)(nil)
+	_ eventstore.GroupCommitter = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the database file, applies migrations and

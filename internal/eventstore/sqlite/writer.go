@@ -79,6 +79,7 @@ func (s *Store) writeLoop() {
 				break fill
 			}
 		}
+		s.Took(len(batch))
 		s.commit(batch)
 	}
 }

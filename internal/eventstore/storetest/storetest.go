@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 		{"CheckOnlyStream", testCheckOnlyStream},
 		{"ConcurrentWritersOneStream", testConcurrentWritersOneStream},
 		{"FailedAppendWritesNothing", testFailedAppendWritesNothing},
+		{"GroupStats", testGroupStats},
 		{"GlobalOrderAndFilters", testGlobalOrderAndFilters},
 		{"LateCommitNeverSkipped", testLateCommitNeverSkipped},
 		{"StreamOrderInGlobalLog", testStreamOrderInGlobalLog},

@@ -226,3 +226,27 @@ func testFailedAppendWritesNothing(t *testing.T, h Harness) {
 		t.Fatalf("trace steps written by a failed append: %+v", steps)
 	}
 }
+
+// Concurrent appends are counted in the store's group commit: one write
+// each, in at least one group and at most one group each.
+func testGroupStats(t *testing.T, h Harness) {
+	s := h.Open(t, Options{})
+	gc, ok := s.(eventstore.GroupCommitter)
+	if !ok {
+		t.Fatalf("%T does not report its group commit", s)
+	}
+	before := gc.GroupStats()
+	const appends = 40
+	var wg sync.WaitGroup
+	for i := range appends {
+		wg.Go(func() {
+			appendOne(t, s, newStream("account"), eventstore.NoStream, ev("Grouped", i))
+		})
+	}
+	wg.Wait()
+	after := gc.GroupStats()
+	writes, groups := after.Writes-before.Writes, after.Groups-before.Groups
+	if writes != appends || groups < 1 || groups > writes || after.Fallbacks != before.Fallbacks {
+		t.Fatalf("%d appends counted as %d writes in %d groups, %d fallbacks", appends, writes, groups, after.Fallbacks-before.Fallbacks)
+	}
+}
