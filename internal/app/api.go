@@ -31,6 +31,7 @@ func (a *App) startAPI(ctx context.Context) error {
 	a.tokens = tokens
 	a.service.EndSessionsWith(tokens)
 	a.metrics = api.NewMetrics()
+	a.registerMetrics(a.metrics.Registry())
 	tracing, err := telemetry.Start(ctx)
 	if err != nil {
 		return err
