@@ -159,6 +159,7 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	// Commands go out on a fixed schedule, each on its own goroutine, so a
 	// slow one delays no other (an open-loop load, as clients make).
 	b.ResetTimer()
+	groupsBefore := store.GroupStats()
 	began := time.Now()
 	interval := time.Second / time.Duration(rate)
 	var wg sync.WaitGroup
@@ -230,6 +231,12 @@ func BenchmarkCommitToVisible(b *testing.B) {
 	b.Logf("%d %s after %d of warm-up, at %.0f/s (last sent %.0f ms behind schedule; command p50 %.2f ms, p99 %.2f ms): commit to visible p50 %.2f ms, p99 %.2f ms, max %.2f ms; warm-up p99 %.2f ms, max %.2f ms",
 		b.N, what, warmN, float64(total)/issued.Seconds(), ms(sendLag), ms(cmd[len(cmd)/2]), ms(cmd[len(cmd)*99/100]),
 		ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), ms(warmP99), ms(warmMax))
+	if g := store.GroupStats(); g.Groups > groupsBefore.Groups {
+		groups, writes := g.Groups-groupsBefore.Groups, g.Writes-groupsBefore.Writes
+		b.ReportMetric(float64(writes)/float64(groups), "appends/group")
+		b.Logf("the store committed %d appends in %d groups (%.1f a group), %d groups fell back", writes, groups,
+			float64(writes)/float64(groups), g.Fallbacks-groupsBefore.Fallbacks)
+	}
 	if legs, err := traceLegs(ctx, wconn, schema, measured); err != nil {
 		b.Logf("trace legs: %v", err)
 	} else {
