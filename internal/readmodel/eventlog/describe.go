@@ -132,7 +132,14 @@ func bonus(points int64) string {
 	return fmt.Sprintf(" (+%d bonus points)", points)
 }
 
-var refPattern = regexp.MustCompile(`\{account:([^{}\s]+)\}`)
+// refExpr matches a reference to an account in a stored description,
+// {account:<id>}, in Go's syntax and in Postgres's alike (searchVector).
+const refExpr = `\{account:[^{}\s]+\}`
+
+var refPattern = regexp.MustCompile(refExpr)
+
+// refID is the account id of a reference refPattern matched.
+func refID(ref string) string { return ref[len("{account:") : len(ref)-1] }
 
 // searchText is a description as the full-text index reads it: with each
 // reference replaced by a space (searchVector does the same on Postgres).
@@ -147,8 +154,8 @@ func searchText(desc string) string {
 // in order, each as often as it appears.
 func Mentions(desc string) []string {
 	var ids []string
-	for _, m := range refPattern.FindAllStringSubmatch(desc, -1) {
-		ids = append(ids, m[1])
+	for _, m := range refPattern.FindAllString(desc, -1) {
+		ids = append(ids, refID(m))
 	}
 	return ids
 }
@@ -162,7 +169,5 @@ func Render(desc string, name func(accountID string) string) string {
 	if name == nil {
 		return desc
 	}
-	return refPattern.ReplaceAllStringFunc(desc, func(m string) string {
-		return name(refPattern.FindStringSubmatch(m)[1])
-	})
+	return refPattern.ReplaceAllStringFunc(desc, func(m string) string { return name(refID(m)) })
 }

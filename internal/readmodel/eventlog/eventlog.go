@@ -31,9 +31,9 @@ import (
 
 // searchVector is the indexed expression full-text queries must repeat
 // exactly for Postgres to use the index. It leaves out the {account:<id>}
-// references (see searchText), as Postgres's regular expressions read
-// refPattern.
-const searchVector = `to_tsvector('simple', regexp_replace(description, '\{account:[^{}\s]+\}', ' ', 'g'))`
+// references (see searchText); Postgres's regular expressions read
+// refExpr as Go's do.
+const searchVector = `to_tsvector('simple', regexp_replace(description, '` + refExpr + `', ' ', 'g'))`
 
 // Name is the projection's name, for the runner and for rebuilds.
 const Name = "eventlog"
