@@ -2,7 +2,9 @@ package demo_test
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -34,6 +36,20 @@ func builder(t *testing.T, store eventstore.Store) func(func() time.Time) (*serv
 	return func(now func() time.Time) (*service.Service, error) {
 		return service.New(service.Config{Store: store, Master: master, EncounterKey: signing, Now: now,
 			Hasher: password.NewHasher(servicetest.FastHashes, 0)})
+	}
+}
+
+// sameAsStandardLibrary holds the codec's decoder, a faster drop-in for
+// encoding/json, to encoding/json's value for e: the demo writes every
+// kind of event, each at its current schema version.
+func sameAsStandardLibrary(t *testing.T, e eventstore.Event, decoded any) {
+	t.Helper()
+	std := reflect.New(reflect.TypeOf(decoded))
+	if err := json.Unmarshal(e.Data, std.Interface()); err != nil {
+		t.Fatalf("encoding/json refuses %s %s: %v", e.Type, e.Data, err)
+	}
+	if !reflect.DeepEqual(std.Elem().Interface(), decoded) {
+		t.Fatalf("%s %s decodes as %+v, encoding/json as %+v", e.Type, e.Data, decoded, std.Elem().Interface())
 	}
 }
 
@@ -90,6 +106,7 @@ func readLedger(t *testing.T, store eventstore.Store, svc *service.Service) ledg
 			if err != nil {
 				t.Fatalf("decode %s: %v", e.Type, err)
 			}
+			sameAsStandardLibrary(t, e, ev)
 			switch ev := ev.(type) {
 			case account.AccountOpened:
 				l.seen(ev.OpenedAt)
