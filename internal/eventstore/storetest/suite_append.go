@@ -240,7 +240,11 @@ func testGroupStats(t *testing.T, h Harness) {
 	var wg sync.WaitGroup
 	for i := range appends {
 		wg.Go(func() {
-			appendOne(t, s, newStream("account"), eventstore.NoStream, ev("Grouped", i))
+			// Not appendOne: t.Fatal must not run on another goroutine.
+			if _, err := s.Append(ctxT(t), &eventstore.AppendParams{Streams: []eventstore.StreamAppend{
+				{StreamID: newStream("account"), Expected: eventstore.NoStream, Events: []eventstore.EventData{ev("Grouped", i)}}}}); err != nil {
+				t.Errorf("append %d: %v", i, err)
+			}
 		})
 	}
 	wg.Wait()
