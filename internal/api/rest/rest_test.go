@@ -105,17 +105,18 @@ func TestDomainErrorsUseHumasLocations(t *testing.T) {
 	for _, c := range []struct {
 		name, method, path, caller string
 		body                       []byte
+		sentTwice                  bool // the first time succeeds
 		status                     int
 		location                   string
 	}{
-		{"bad email", "POST", "/v1/accounts", "", signUp("ann@example"), 422, "body.email"},
-		{"email taken", "POST", "/v1/accounts", "", signUp("lena@example.org"), 409, "body.email"},
-		{"bad cursor", "GET", "/v1/merchants/" + f.actors["merchant"].ID + "/products?cursor=%25", "civilian", nil, 422, "query.cursor"},
+		{"bad email", "POST", "/v1/accounts", "", signUp("ann@example"), false, 422, "body.email"},
+		{"email taken", "POST", "/v1/accounts", "", signUp("lena@example.org"), true, 409, "body.email"},
+		{"bad cursor", "GET", "/v1/merchants/" + f.actors["merchant"].ID + "/products?cursor=%25", "civilian", nil, false, 422, "query.cursor"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.name == "email taken" {
+			if c.sentTwice {
 				if rec := f.do(t.Context(), c.method, c.path, c.caller, c.body); rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
-					t.Fatalf("first sign-up = %d: %s", rec.Code, rec.Body)
+					t.Fatalf("first time = %d: %s", rec.Code, rec.Body)
 				}
 			}
 			rec := f.do(t.Context(), c.method, c.path, c.caller, c.body)
