@@ -28,6 +28,23 @@ type Batcher interface {
 	ApplyBatch(ctx context.Context, tx *Tx, events []eventstore.Event) error
 }
 
+// Preparer is a Batcher that applies a batch in two parts: Prepare does
+// what needs no database (decoding the events, above all) and returns the
+// rest, which writes. A rebuild prepares the next batch while the last one
+// is being written, so that the process and the database work at once; a
+// Batcher that is not a Preparer leaves the database idle while it decodes
+// and the process idle while the database writes. ApplyBatch must be
+// Prepare followed by its result.
+type Preparer interface {
+	Batcher
+	// Prepare prepares events for ApplyBatch's writes, and must not touch
+	// any state a batch writes: the batch before may not be written yet.
+	Prepare(events []eventstore.Event) (Prepared, error)
+}
+
+// Prepared writes a prepared batch in tx.
+type Prepared func(ctx context.Context, tx *Tx) error
+
 // maxParams bounds the placeholders of one statement: SQLite allows 32,766
 // by default, Postgres 65,535.
 const maxParams = 30_000
@@ -267,61 +284,101 @@ func (t *Tx) QueryIn(ctx context.Context, query string, keys []string, scan func
 	return nil
 }
 
-// applyTo applies events to generation gen, each unless that generation
-// already has it: the stream version says so exactly. Whatever the
-// projection, the positions of the streams cost one read and one write per
-// call, not per event; known, when not nil, holds them already read (a
-// live batch reads them with its generation; a rebuild, which reads the
-// log past everything its generation has, passes an empty map). It
-// returns the events it applied.
-func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event, known map[string]int64) ([]eventstore.Event, error) {
-	pos := positionsTable(p, gen)
-	ids := eventStreams(events)
-	if known == nil {
-		known = map[string]int64{}
-		if err := t.QueryIn(ctx, positionsQuery(p, gen), ids, scanPosition(known)); err != nil {
-			return nil, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
-		}
-	}
-	fresh := make([]eventstore.Event, 0, len(events))
-	last := map[string]int{} // the newest fresh event of each stream, by index in fresh
+// chosen is a batch's events a generation has not applied, in order, with
+// each stream's newest of them (by index in fresh), and, when the
+// projection is a Preparer, what it prepared of them.
+type chosen struct {
+	fresh    []eventstore.Event
+	streams  []string
+	last     map[string]int
+	prepared Prepared
+}
+
+// choose picks the events newer than the versions known, which it updates.
+func choose(events []eventstore.Event, known map[string]int64) chosen {
+	c := chosen{fresh: make([]eventstore.Event, 0, len(events)), last: map[string]int{}}
 	for _, e := range events {
 		if e.StreamVersion <= known[e.StreamID] {
 			continue
 		}
 		known[e.StreamID] = e.StreamVersion
-		last[e.StreamID] = len(fresh)
-		fresh = append(fresh, e)
-	}
-	if len(fresh) == 0 {
-		return nil, nil
-	}
-	if b, ok := p.(Batcher); ok {
-		if err := b.ApplyBatch(ctx, t, fresh); err != nil {
-			return nil, fmt.Errorf("projection %s: apply %d events from %s %s: %w", p.Name(), len(fresh), fresh[0].Type, fresh[0].ID, err)
+		if _, ok := c.last[e.StreamID]; !ok {
+			c.streams = append(c.streams, e.StreamID)
 		}
-	} else {
+		c.last[e.StreamID] = len(c.fresh)
+		c.fresh = append(c.fresh, e)
+	}
+	return c
+}
+
+// prepare prepares c's events when p is a Preparer.
+func (c *chosen) prepare(p Projection) error {
+	pp, ok := p.(Preparer)
+	if !ok || len(c.fresh) == 0 {
+		return nil
+	}
+	prepared, err := pp.Prepare(c.fresh)
+	if err != nil {
+		return fmt.Errorf("projection %s: prepare %d events from %s %s: %w", p.Name(), len(c.fresh), c.fresh[0].Type, c.fresh[0].ID, err)
+	}
+	c.prepared = prepared
+	return nil
+}
+
+// applyTo applies events to generation gen, each unless that generation
+// applied it already, and records the positions of their streams: for a
+// Batcher projection, the positions of the streams cost one read and one
+// write per call, not per event; known, when not nil, holds them already
+// read (a live batch reads them with its generation). It returns the
+// events it applied.
+func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event, known map[string]int64) ([]eventstore.Event, error) {
+	if known == nil {
+		known = map[string]int64{}
+		if err := t.QueryIn(ctx, positionsQuery(p, gen), eventStreams(events), scanPosition(known)); err != nil {
+			return nil, fmt.Errorf("projection %s: read positions: %w", p.Name(), err)
+		}
+	}
+	c := choose(events, known)
+	if err := r.applyChosen(ctx, t, p, gen, c); err != nil {
+		return nil, err
+	}
+	return c.fresh, nil
+}
+
+// applyChosen applies a chosen batch to generation gen and records the
+// positions of its streams.
+func (r *Runner) applyChosen(ctx context.Context, t *Tx, p Projection, gen int, c chosen) error {
+	fresh := c.fresh
+	if len(fresh) == 0 {
+		return nil
+	}
+	var err error
+	switch b, batcher := p.(Batcher); {
+	case c.prepared != nil:
+		err = c.prepared(ctx, t)
+	case batcher:
+		err = b.ApplyBatch(ctx, t, fresh)
+	default:
 		for _, e := range fresh {
 			if err := p.Apply(ctx, t, e); err != nil {
-				return nil, fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
+				return fmt.Errorf("projection %s: apply %s %s: %w", p.Name(), e.Type, e.ID, err)
 			}
 		}
 	}
-	rows := make([][]any, 0, len(last))
-	for _, id := range ids {
-		i, ok := last[id]
-		if !ok {
-			continue
-		}
-		e := fresh[i]
+	if err != nil {
+		return fmt.Errorf("projection %s: apply %d events from %s %s: %w", p.Name(), len(fresh), fresh[0].Type, fresh[0].ID, err)
+	}
+	rows := make([][]any, 0, len(c.streams))
+	for _, id := range c.streams {
+		e := fresh[c.last[id]]
 		rows = append(rows, []any{e.StreamID, e.StreamVersion, e.Position.Global, int64(e.Position.TxID),
 			e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z")})
 	}
-	err := t.ExecValues(ctx, `INSERT INTO `+pos+` (stream_id, version, global_position, tx_id, recorded_at)`, rows,
+	err = t.ExecValues(ctx, `INSERT INTO `+positionsTable(p, gen)+` (stream_id, version, global_position, tx_id, recorded_at)`, rows,
 		`ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, global_position = excluded.global_position,
 		tx_id = excluded.tx_id, recorded_at = excluded.recorded_at`)
 	if err != nil {
-		return nil, fmt.Errorf("projection %s: record positions: %w", p.Name(), err)
+		return fmt.Errorf("projection %s: record positions: %w", p.Name(), err)
 	}
-	return fresh, nil
+	return nil
 }

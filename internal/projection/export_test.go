@@ -46,3 +46,6 @@ var SlowFirst = slowFirst
 
 // LiveSends is how many round trips db's live batches on Postgres took.
 func LiveSends(db *DB) int64 { return db.liveSends.Load() }
+
+// SetRebuildBatch sets how many events r's rebuilds read per batch.
+func SetRebuildBatch(r *Runner, n int) { r.rebuildBatch = n }

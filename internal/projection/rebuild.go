@@ -12,11 +12,11 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// rebuildBatch is how many events of the global log a rebuild reads and
+// defaultRebuildBatch is how many events of the global log a rebuild reads and
 // applies per transaction: enough that the statements and the commit of a
 // batch cost little per event, few enough that a batch's rows fit in memory
 // many times over.
-const rebuildBatch = 5000
+const defaultRebuildBatch = 5000
 
 // Rebuild builds a new generation of a projection from the event store's
 // global log, then swaps it in. Reads are served from the old tables until
@@ -24,9 +24,10 @@ const rebuildBatch = 5000
 // with the number of events applied so far.
 //
 // The new tables get their secondary indexes once they hold the log up to
-// its head. Each batch is read while the one before is being applied, and
-// applied in one transaction (with one call of ApplyBatch when the
-// projection is a Batcher). On Postgres the batches commit without waiting
+// its head. Each batch is read (and prepared, when the projection is a
+// Preparer) while the one before is being applied, and applied in one
+// transaction (with one call of ApplyBatch when the projection is a
+// Batcher). On Postgres the batches commit without waiting
 // for the disk: a crash loses the unfinished generation, which the next
 // rebuild drops and starts again, so only the swap needs to be durable.
 //
@@ -248,12 +249,16 @@ type rebuild struct {
 	after    eventstore.Position
 	done     int
 	progress func(int)
-	ahead    chan readResult
+	ahead    chan ahead
 }
 
-type readResult struct {
-	events []eventstore.Event
-	err    error
+// ahead is a batch read from the global log: read, its events of every
+// category (they say whether the log has more); mine, the projection's,
+// chosen and prepared.
+type ahead struct {
+	read []eventstore.Event
+	mine chosen
+	err  error
 }
 
 // toHead applies the global log up to its current head, in batches of one
@@ -302,47 +307,62 @@ func (b *rebuild) drain(ctx context.Context, tx *sql.Tx) error {
 	}
 }
 
-// read returns the next batch of the global log after b.after, of every
-// category the projection reads (and, when it reads several, of the
-// others too). A batch read ahead serves if it holds events; an empty one
-// is read again, since the log may have grown since.
-func (b *rebuild) read(ctx context.Context) ([]eventstore.Event, error) {
+// next returns the next batch of the global log after b.after. A batch
+// read ahead serves if it holds events; an empty one is read again, since
+// the log may have grown since.
+func (b *rebuild) next(ctx context.Context) ahead {
 	if b.ahead != nil {
-		res := <-b.ahead
+		a := <-b.ahead
 		b.ahead = nil
-		if res.err != nil || len(res.events) > 0 {
-			return res.events, res.err
+		if a.err != nil || len(a.read) > 0 {
+			return a
 		}
 	}
 	return b.readAt(ctx, b.after)
 }
 
-func (b *rebuild) readAt(ctx context.Context, after eventstore.Position) ([]eventstore.Event, error) {
-	params := &eventstore.ReadAllParams{After: after, Limit: rebuildBatch}
+// readAt reads the batch after a position, of every category the
+// projection reads (and, when it reads several, of the others too), and
+// chooses and prepares the projection's events. A rebuild reads the log
+// past everything its generation has, so every event of the batch is new
+// to the generation but one a batch repeats.
+func (b *rebuild) readAt(ctx context.Context, after eventstore.Position) ahead {
+	params := &eventstore.ReadAllParams{After: after, Limit: b.r.rebuildBatch}
 	// The store keeps the global log in order per category, so one category
 	// reads in order from its index; a filter on several has to gather and
 	// sort every later event of them on each read (on Postgres), which makes
 	// a rebuild quadratic. Reading everything and keeping what the
 	// projection reads costs only the events of the other categories.
-	if cats := b.p.Categories(); len(cats) == 1 {
+	cats := b.p.Categories()
+	if len(cats) == 1 {
 		params.Categories = cats
 	}
-	events, err := b.r.store.ReadAll(ctx, params)
+	read, err := b.r.store.ReadAll(ctx, params)
 	if err != nil {
-		return nil, fmt.Errorf("projection %s: read the global log: %w", b.p.Name(), err)
+		return ahead{err: fmt.Errorf("projection %s: read the global log: %w", b.p.Name(), err)}
 	}
-	return events, nil
+	mine := read
+	if len(cats) > 1 {
+		mine = make([]eventstore.Event, 0, len(read))
+		for _, e := range read {
+			if slices.Contains(cats, e.Category()) {
+				mine = append(mine, e)
+			}
+		}
+	}
+	c := choose(mine, map[string]int64{})
+	if err := c.prepare(b.p); err != nil {
+		return ahead{err: err}
+	}
+	return ahead{read: read, mine: c}
 }
 
 // readAhead starts reading the batch after b.after.
 func (b *rebuild) readAhead(ctx context.Context) {
-	ch := make(chan readResult, 1)
+	ch := make(chan ahead, 1)
 	b.ahead = ch
 	after := b.after
-	go func() {
-		events, err := b.readAt(ctx, after)
-		ch <- readResult{events, err}
-	}()
+	go func() { ch <- b.readAt(ctx, after) }()
 }
 
 // stopReading waits for a read ahead that nobody will take.
@@ -353,33 +373,22 @@ func (b *rebuild) stopReading() {
 	}
 }
 
-// batch reads and applies one batch of the global log in tx. It returns
-// the events read, of every category: they say whether the log has more.
+// batch reads and applies one batch of the global log in tx, while the
+// next one is read and prepared. It returns the events read, of every
+// category: they say whether the log has more.
 func (b *rebuild) batch(ctx context.Context, tx *Tx) ([]eventstore.Event, error) {
-	batch, err := b.read(ctx)
-	if err != nil || len(batch) == 0 {
-		return nil, err
+	a := b.next(ctx)
+	if a.err != nil || len(a.read) == 0 {
+		return nil, a.err
 	}
-	b.after = batch[len(batch)-1].Position
+	b.after = a.read[len(a.read)-1].Position
 	b.readAhead(ctx)
-	events := batch
-	if cats := b.p.Categories(); len(cats) > 1 {
-		events = make([]eventstore.Event, 0, len(batch))
-		for _, e := range batch {
-			if slices.Contains(cats, e.Category()) {
-				events = append(events, e)
-			}
-		}
-	}
-	// The log after b.after holds no event the new generation has: its
-	// positions need no reading, only writing for the live batches after
-	// the swap.
-	if _, err := b.r.applyTo(ctx, tx, b.p, b.gen, events, map[string]int64{}); err != nil {
+	if err := b.r.applyChosen(ctx, tx, b.p, b.gen, a.mine); err != nil {
 		return nil, err
 	}
-	b.done += len(events)
+	b.done += len(a.mine.fresh)
 	if b.progress != nil {
 		b.progress(b.done)
 	}
-	return batch, nil
+	return a.read, nil
 }

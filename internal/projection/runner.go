@@ -42,6 +42,9 @@ type Runner struct {
 	traces     *eventstore.TraceLog
 	stopTraces context.CancelFunc
 	tracesDone chan struct{}
+	// rebuildBatch is how many events of the global log a rebuild reads
+	// and applies per transaction: defaultRebuildBatch but in tests.
+	rebuildBatch int
 }
 
 // New checks the projections and prepares the registry.
@@ -50,7 +53,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{db: cfg.DB, store: cfg.Store, broker: cfg.Broker, logger: cfg.Logger,
-		byName: map[string]Projection{}, consumers: map[string]*stream.Consumer{}}
+		byName: map[string]Projection{}, consumers: map[string]*stream.Consumer{}, rebuildBatch: defaultRebuildBatch}
 	for _, p := range cfg.Projections {
 		if _, dup := r.byName[p.Name()]; dup {
 			return nil, fmt.Errorf("projection %s: defined twice", p.Name())
