@@ -11,7 +11,7 @@ import (
 	"github.com/bluepoint/bluepoint/internal/projection"
 )
 
-var _ projection.Batcher = (*Projection)(nil)
+var _ projection.Preparer = (*Projection)(nil)
 
 // Apply implements projection.Projection; see ApplyBatch.
 func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
@@ -21,21 +21,29 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 // ApplyBatch implements projection.Batcher: one row per event, its words
 // in the SQLite index, and the openings and closings of accounts in
 // account_lifetimes. Live, the runner hands it one event; a rebuild, a
-// whole batch of the global log, written with one multi-row INSERT per
-// table.
+// whole batch of the global log, written with one multi-row INSERT (on
+// Postgres, COPY) per table.
 func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
-	var ftsRows [][]any
+	write, err := p.Prepare(events)
+	if err != nil {
+		return err
+	}
+	return write(ctx, tx)
+}
+
+// entry is an event as the log keeps it.
+type entry struct {
+	global   int64 // the event's global position
+	streamID string
+	summary
+}
+
+// Prepare implements projection.Preparer: it decodes and describes the
+// events, and folds the openings and closings of accounts.
+func (p *Projection) Prepare(events []eventstore.Event) (projection.Prepared, error) {
+	entries := make([]entry, len(events))
 	lt := lifetimes{rows: map[string]*lifetime{}}
-	sqlite := tx.Dialect() == projection.SQLite
-	i := 0
-	// The rows are made as they are inserted: in a rebuild, Postgres
-	// stores the first ones while the later ones are decoded.
-	next := func() ([]any, error) {
-		if i == len(events) {
-			return nil, nil
-		}
-		e := events[i]
-		i++
+	for i, e := range events {
 		v, err := p.codec.Decode(e)
 		if err != nil && !errors.Is(err, codec.ErrUnknownType) {
 			return nil, err
@@ -51,28 +59,54 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events [
 				lt.close(ev.AccountID, s.occurredAt.UnixMicro())
 			}
 		}
-		if sqlite {
-			// seq is the event's global position: unique, and the same
-			// whether the row came live or from a rebuild (which apply in
-			// different orders).
-			ftsRows = append(ftsRows, []any{e.Position.Global, searchText(s.description), e.Position.Global})
-			return []any{e.Position.Global, s.id, s.typ, e.StreamID, s.customerID,
-				s.occurredAt.UnixMicro(), s.description, string(s.data)}, nil
-		}
-		return []any{s.id, s.typ, e.StreamID, s.customerID, s.occurredAt.UnixMicro(),
-			s.description, string(s.data)}, nil
+		entries[i] = entry{global: e.Position.Global, streamID: e.StreamID, summary: s}
 	}
+	return func(ctx context.Context, tx *projection.Tx) error {
+		if err := insertEntries(ctx, tx, entries); err != nil {
+			return err
+		}
+		return lt.save(ctx, tx)
+	}, nil
+}
+
+// insertEntries writes the log's rows and, on SQLite, their words.
+func insertEntries(ctx context.Context, tx *projection.Tx, entries []entry) error {
+	sqlite := tx.Dialect() == projection.SQLite
 	cols := []string{"id", "type", "stream_id", "customer_id", "occurred_at", "description", "data"}
 	if sqlite {
 		cols = append([]string{"seq"}, cols...)
 	}
+	i := 0
+	// The rows are made as they are inserted, rather than all at once.
+	next := func() ([]any, error) {
+		if i == len(entries) {
+			return nil, nil
+		}
+		e := &entries[i]
+		i++
+		row := []any{e.id, e.typ, e.streamID, e.customerID, e.occurredAt.UnixMicro(), e.description, string(e.data)}
+		if sqlite {
+			// seq is the event's global position: unique, and the same
+			// whether the row came live or from a rebuild (which apply in
+			// different orders).
+			row = append([]any{e.global}, row...)
+		}
+		return row, nil
+	}
 	if err := tx.InsertEach(ctx, "event_log", cols, next); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
-	if err := tx.ExecValues(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)`, ftsRows, ``); err != nil {
+	if !sqlite {
+		return nil
+	}
+	fts := make([][]any, len(entries))
+	for i, e := range entries {
+		fts[i] = []any{e.global, searchText(e.description), e.global}
+	}
+	if err := tx.ExecValues(ctx, `INSERT INTO {event_log_fts} (rowid, description, seq)`, fts, ``); err != nil {
 		return fmt.Errorf("event log: index: %w", err)
 	}
-	return lt.save(ctx, tx)
+	return nil
 }
 
 // lifetime is a row of account_lifetimes: times in microseconds, closedAt

@@ -20,7 +20,7 @@ const columns = `account_id, kind, status, interactions, officers_met, civilians
 	points_earned, points_donated, points_received, points_redeemed, redemptions,
 	days_active, first_activity, last_activity, rating`
 
-var _ projection.Batcher = (*Projection)(nil)
+var _ projection.Preparer = (*Projection)(nil)
 
 // Apply implements projection.Projection; see ApplyBatch.
 func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.Event) error {
@@ -35,27 +35,39 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 // returning the ones that are new, which is what the distinct counts
 // need), and one upsert of the changed rows.
 func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
+	write, err := p.Prepare(events)
+	if err != nil {
+		return err
+	}
+	return write(ctx, tx)
+}
+
+// Prepare implements projection.Preparer: it decodes the events into what
+// each does to the accounts it touches.
+func (p *Projection) Prepare(events []eventstore.Event) (projection.Prepared, error) {
 	var steps []step
 	for _, e := range events {
 		st, err := p.step(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(st.touches) > 0 {
 			steps = append(steps, st)
 		}
 	}
-	if len(steps) == 0 {
-		return nil
-	}
-	b := &batch{rows: map[string]*Features{}, changed: map[string]bool{}, newPairs: map[pair]bool{}, newDays: map[day]bool{}}
-	if err := b.prepare(ctx, tx, steps); err != nil {
-		return err
-	}
-	for _, st := range steps {
-		b.fold(st)
-	}
-	return b.save(ctx, tx)
+	return func(ctx context.Context, tx *projection.Tx) error {
+		if len(steps) == 0 {
+			return nil
+		}
+		b := &batch{rows: map[string]*Features{}, changed: map[string]bool{}, newPairs: map[pair]bool{}, newDays: map[day]bool{}}
+		if err := b.prepare(ctx, tx, steps); err != nil {
+			return err
+		}
+		for _, st := range steps {
+			b.fold(st)
+		}
+		return b.save(ctx, tx)
+	}, nil
 }
 
 // step is what one event does: its touches of accounts, in order, and for
