@@ -86,7 +86,7 @@ func TestAuthorization(t *testing.T) {
 			t.Fatalf("error %+v", res.Errors[0])
 		}
 		res = refused(t, e, "", "invalid", `mutation { openAccount(input: {kind: CIVILIAN, name: "X", email: "not-an-email", password: "s3cret-enough"}) { id } }`, nil)
-		if res.Errors[0].Extensions["field"] != "email" {
+		if res.Errors[0].Extensions["field"] != "input.email" {
 			t.Fatalf("error %+v", res.Errors[0])
 		}
 		refused(t, e, "", "invalid", `mutation { openAccount(input: {kind: STAFF, name: "X", email: "x@example.org", password: "s3cret-enough"}) { id } }`, nil)

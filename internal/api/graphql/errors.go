@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/bluepoint/bluepoint/internal/api"
@@ -23,8 +24,8 @@ const (
 )
 
 // presentError is the one place errors become GraphQL errors. A domain
-// rejection keeps its code, field and message, which were written for the
-// client; gqlgen's own errors (a query that does not parse or validate, or
+// rejection keeps its code and message, which were written for the client,
+// and its field, named as the operation names it (argumentPath); gqlgen's own errors (a query that does not parse or validate, or
 // breaks a limit) pass as they are. Anything else is a failure the client
 // can do nothing about: it is logged with the trace id and answered with
 // that id only, never its message, which may name tables, hosts or data.
@@ -33,7 +34,11 @@ func (s *server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	if de := domain.As(err); de != nil {
 		ext := map[string]any{"code": de.Code}
 		if de.Field != "" {
-			ext["field"] = de.Field
+			var def *ast.FieldDefinition
+			if fc := graphql.GetFieldContext(ctx); fc != nil {
+				def = fc.Field.Definition
+			}
+			ext["field"] = argumentPath(s.schema, def, de.Field)
 		}
 		return withTrace(pathError(ctx, err, de.Message, ext), trace)
 	}

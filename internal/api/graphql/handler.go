@@ -66,6 +66,8 @@ type server struct {
 	poll time.Duration
 	// lifetime bounds a subscription, so that a forgotten one ends.
 	lifetime time.Duration
+	// schema is the parsed schema, where errors look up arguments.
+	schema *ast.Schema
 }
 
 // New returns the handler for /graphql: GraphQL over POST and GET, GraphiQL
@@ -84,7 +86,9 @@ func newServer(d Deps) *server {
 		d.Logger = slog.Default()
 	}
 	s := &server{deps: d, poll: 150 * time.Millisecond, lifetime: time.Hour}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{s: s}, Complexity: complexity()}))
+	es := NewExecutableSchema(Config{Resolvers: &Resolver{s: s}, Complexity: complexity()})
+	s.schema = es.Schema()
+	srv := handler.New(es)
 	srv.AddTransport(transport.Websocket{
 		Implementation:        closingWebsocket{},
 		InitFunc:              s.websocketInit,

@@ -182,11 +182,11 @@ func TestPages(t *testing.T) {
 	}
 
 	for _, c := range []struct{ token, query, field string }{
-		{"cha", `query($id: ID!) { donationsTo(recipientId: $id, after: "not a cursor") { total } }`, "cursor"},
+		{"cha", `query($id: ID!) { donationsTo(recipientId: $id, after: "not a cursor") { total } }`, "after"},
 		{"cha", `query($id: ID!) { donationsTo(recipientId: $id, first: 0) { total } }`, "first"},
-		{"civ", `query($id: ID!) { officersMet(civilianId: $id, after: "not a cursor") { officerId } }`, "cursor"},
-		{"civ", `query($id: ID!) { connections(accountId: $id, after: "not a cursor") { accountId } }`, "cursor"},
-		{"mer", `query($id: ID!) { merchantSales(merchantId: $id, after: "not a cursor") { units } }`, "cursor"},
+		{"civ", `query($id: ID!) { officersMet(civilianId: $id, after: "not a cursor") { officerId } }`, "after"},
+		{"civ", `query($id: ID!) { connections(accountId: $id, after: "not a cursor") { accountId } }`, "after"},
+		{"mer", `query($id: ID!) { merchantSales(merchantId: $id, after: "not a cursor") { units } }`, "after"},
 		{"civ", `query($id: ID!) { officersMet(civilianId: $id, first: 0) { officerId } }`, "first"},
 		{"civ", `query($id: ID!) { connections(accountId: $id, first: 501) { accountId } }`, "first"},
 		{"mer", `query($id: ID!) { merchantSales(merchantId: $id, first: 501) { units } }`, "first"},
