@@ -326,11 +326,11 @@ func (c *chosen) prepare(p Projection) error {
 }
 
 // applyTo applies events to generation gen, each unless that generation
-// applied it already, and records the positions of their streams: for a
-// Batcher projection, the positions of the streams cost one read and one
-// write per call, not per event; known, when not nil, holds them already
-// read (a live batch reads them with its generation). It returns the
-// events it applied.
+// already has it: the stream version says so exactly. Whatever the
+// projection, the positions of the streams cost one read and one write per
+// call, not per event; known, when not nil, holds them already read (a
+// live batch reads them with its generation). It returns the events it
+// applied.
 func (r *Runner) applyTo(ctx context.Context, t *Tx, p Projection, gen int, events []eventstore.Event, known map[string]int64) ([]eventstore.Event, error) {
 	if known == nil {
 		known = map[string]int64{}
