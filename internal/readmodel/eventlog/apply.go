@@ -77,7 +77,8 @@ func insertEntries(ctx context.Context, tx *projection.Tx, entries []entry) erro
 		cols = append([]string{"seq"}, cols...)
 	}
 	i := 0
-	// The rows are made as they are inserted, rather than all at once.
+	// The rows are made as they are inserted, so that a rebuild's batch
+	// does not hold them all beside its entries.
 	next := func() ([]any, error) {
 		if i == len(entries) {
 			return nil, nil
