@@ -193,7 +193,17 @@ func (r *Runner) buildIndexes(ctx context.Context, name string, gen int, indexes
 	g.SetLimit(indexBuilders)
 	for _, q := range slowFirst(indexes) {
 		g.Go(func() error {
-			if _, err := r.db.Write.ExecContext(gctx, q); err != nil {
+			// The builders are the parallelism: a B-tree build's own
+			// parallel workers would take the CPU the GIN build beside it
+			// needs.
+			err := r.db.inTx(gctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(gctx, `SET LOCAL max_parallel_maintenance_workers = 0`); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(gctx, q)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("projection %s: index generation %d: %w", name, gen, err)
 			}
 			return nil
