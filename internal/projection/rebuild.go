@@ -27,9 +27,9 @@ const defaultRebuildBatch = 5000
 // its head. Each batch is read (and prepared, when the projection is a
 // Preparer) while the one before is being applied, and applied in one
 // transaction (with one call of ApplyBatch when the projection is a
-// Batcher). On Postgres the batches commit without waiting
-// for the disk: a crash loses the unfinished generation, which the next
-// rebuild drops and starts again, so only the swap needs to be durable.
+// Batcher). On Postgres the batches commit without waiting for the disk:
+// a crash loses the unfinished generation, which the next rebuild drops
+// and starts again, so only the swap needs to be durable.
 //
 // The swap happens in one transaction that holds the registry row, so the
 // live consumer waits: it applies what was appended meanwhile, checks that

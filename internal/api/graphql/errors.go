@@ -24,9 +24,10 @@ const (
 )
 
 // presentError is the one place errors become GraphQL errors. A domain
-// rejection keeps its code and message, which were written for the client,
-// and its field, named as the operation names it (argumentPath); gqlgen's own errors (a query that does not parse or validate, or
-// breaks a limit) pass as they are. Anything else is a failure the client
+// rejection keeps its code and message, which were written for the
+// client, and its field, named as the operation names it (argumentPath);
+// gqlgen's own errors (a query that does not parse or validate, or breaks
+// a limit) pass as they are. Anything else is a failure the client
 // can do nothing about: it is logged with the trace id and answered with
 // that id only, never its message, which may name tables, hosts or data.
 func (s *server) presentError(ctx context.Context, err error) *gqlerror.Error {
