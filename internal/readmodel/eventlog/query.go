@@ -82,7 +82,8 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 	if !f.To.IsZero() {
 		where, args = append(where, "occurred_at < ?"), append(args, f.To.UnixMicro())
 	}
-	if strings.TrimSpace(f.Q) != "" {
+	searching := strings.TrimSpace(f.Q) != ""
+	if searching {
 		words := searchWords(f.Q)
 		if len(words) == 0 {
 			return nil, "", domain.Invalid("q", "has no words to search for")
@@ -106,7 +107,7 @@ func List(ctx context.Context, db *projection.DB, f Filter, limit int, cursor st
 	}
 	q += ` ORDER BY occurred_at DESC, id DESC LIMIT ?`
 	run := query
-	if f.Q != "" {
+	if searching {
 		run = serialQuery
 	}
 	items, err = run(ctx, db, q, append(args, limit+1)...)
