@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"rsc.io/qr"
+	"rsc.io/qr/coding"
 )
 
 // DefaultQRSize is the side in pixels of the QR image when QRPNG is given a
@@ -49,7 +50,7 @@ func QRPNG(value string, size int) ([]byte, error) {
 	if size > MaxQRSize {
 		return nil, fmt.Errorf("%w: %d exceeds %d", ErrQRSize, size, MaxQRSize)
 	}
-	code, err := qr.Encode(value, qr.M)
+	code, err := encodeQR(value)
 	if err != nil {
 		return nil, fmt.Errorf("encounter: encode QR: %w", err)
 	}
@@ -137,4 +138,45 @@ func writeChunk(buf *bytes.Buffer, typ string, data []byte) {
 	crc.Write(data)
 	binary.BigEndian.PutUint32(n[:], crc.Sum32())
 	buf.Write(n[:])
+}
+
+// plans keeps the layout of each QR version at level M. rsc.io/qr's Encode
+// lays out the version's grid anew for every code, a third of the time an
+// encounter's QR code took, though encoding only reads a layout; tokens are
+// all about one length, so one or two versions are ever laid out.
+var plans sync.Map // coding.Version -> *coding.Plan
+
+// encodeQR is qr.Encode(text, qr.M) with the layouts kept: the same choice
+// of data encoding and of the smallest version that holds it, and the same
+// mask, so the codes are the same bit for bit.
+func encodeQR(text string) (*qr.Code, error) {
+	var enc coding.Encoding
+	switch {
+	case coding.Num(text).Check() == nil:
+		enc = coding.Num(text)
+	case coding.Alpha(text).Check() == nil:
+		enc = coding.Alpha(text)
+	default:
+		enc = coding.String(text)
+	}
+	const level = coding.Level(qr.M)
+	v := coding.Version(coding.MinVersion)
+	for enc.Bits(v) > v.DataBytes(level)*8 {
+		if v++; v > coding.MaxVersion {
+			return nil, errors.New("text too long to encode as QR")
+		}
+	}
+	plan, ok := plans.Load(v)
+	if !ok {
+		p, err := coding.NewPlan(v, level, 0)
+		if err != nil {
+			return nil, err
+		}
+		plan, _ = plans.LoadOrStore(v, p)
+	}
+	c, err := plan.(*coding.Plan).Encode(enc)
+	if err != nil {
+		return nil, err
+	}
+	return &qr.Code{Bitmap: c.Bitmap, Size: c.Size, Stride: c.Stride, Scale: 8}, nil
 }

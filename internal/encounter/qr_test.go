@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"image/png"
+	"strings"
+	"sync"
 	"testing"
 
 	"rsc.io/qr"
@@ -74,4 +76,47 @@ func TestQRPNGSizeBounds(t *testing.T) {
 			t.Errorf("size %d: err = %v, want ErrQRSize", size, err)
 		}
 	}
+}
+
+// TestEncodeQRMatchesTheLibrary holds the kept layouts to rsc.io/qr's own
+// Encode: digits, upper-case letters and bytes (each QR data encoding), at
+// lengths that span many versions, encoded from several goroutines at once
+// so that a layout shared between them shows under the race detector.
+func TestEncodeQRMatchesTheLibrary(t *testing.T) {
+	repeat := func(s string, n int) string { return strings.Repeat(s, n/len(s)+1)[:n] }
+	var texts []string
+	for n := 1; n <= 600; n += 7 {
+		texts = append(texts, repeat("7", n), repeat("AB1 $%*+-./:", n), repeat("eyJ0b2tlbiI6ICJ4In0.", n))
+	}
+	iss, _ := newIssuer(t)
+	tok, err := iss.Issue(civilian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts = append(texts, tok.Value)
+	if _, err := encodeQR(strings.Repeat("x", 3000)); err == nil {
+		t.Error("3,000 bytes encoded, want too long for a QR code")
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for _, text := range texts {
+				got, err := encodeQR(text)
+				if err != nil {
+					t.Errorf("%d bytes: %v", len(text), err)
+					return
+				}
+				want, err := qr.Encode(text, qr.M)
+				if err != nil {
+					t.Errorf("%d bytes, the library: %v", len(text), err)
+					return
+				}
+				if got.Size != want.Size || got.Stride != want.Stride || !bytes.Equal(got.Bitmap, want.Bitmap) {
+					t.Errorf("%d bytes (%.12q...): a %d-module code differs from the library's %d-module one", len(text), text, got.Size, want.Size)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
