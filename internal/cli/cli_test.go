@@ -71,6 +71,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad synchronous from env", map[string]string{"BLUEPOINT_SQLITE_SYNCHRONOUS": "OFF"}, []string{"serve"}, []string{"--sqlite-synchronous (BLUEPOINT_SQLITE_SYNCHRONOUS)", `"OFF"`}},
 		{"bad duration from env", map[string]string{"BLUEPOINT_SHUTDOWN_TIMEOUT": "soon"}, []string{"serve"}, []string{"--shutdown-timeout", "BLUEPOINT_SHUTDOWN_TIMEOUT", "soon"}},
 		{"mysql url on migrate", nil, []string{"migrate", "--database-url", "mysql://u:hunter2@h/db"}, []string{"--database-url (BLUEPOINT_DATABASE_URL)"}},
+		{"bad memory limit", nil, []string{"serve", "--memory-limit", "lots"}, []string{"--memory-limit", "BLUEPOINT_MEMORY_LIMIT", `"lots"`}},
 		{"two bad fields", nil, []string{"serve", "--listen", "nohost", "--log-level", "loud"}, []string{"--listen", "--log-level"}},
 	}
 	for _, tt := range tests {

@@ -51,6 +51,7 @@ func defaultVars() kong.Vars {
 		"default_shutdown_timeout":   config.DefaultShutdownTimeout.String(),
 		"default_trace_retention":    config.DefaultTraceRetention.String(),
 		"default_state_cache_size":   strconv.Itoa(config.DefaultStateCacheSize),
+		"default_memory_limit":       defaultMemoryLimit,
 		"sqlite_synchronous_modes":   strings.Join(config.SQLiteSynchronousModes(), ", "),
 		"log_levels":                 strings.Join(config.LogLevels(), ", "),
 	}

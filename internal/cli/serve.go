@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/bluepoint/bluepoint/internal/app"
 	"github.com/bluepoint/bluepoint/internal/config"
@@ -13,7 +14,8 @@ import (
 // serveCmd runs the process until it is told to stop.
 type serveCmd struct {
 	configFlags
-	Demo bool `name:"demo" help:"On first start, load the demo data (as bluepoint demo does) and print its logins; later starts print the logins again."`
+	Demo        bool   `name:"demo" help:"On first start, load the demo data (as bluepoint demo does) and print its logins; later starts print the logins again."`
+	MemoryLimit string `name:"memory-limit" env:"BLUEPOINT_MEMORY_LIMIT" default:"${default_memory_limit}" placeholder:"SIZE" help:"Soft limit on the Go runtime's memory (as GOMEMLIMIT, which wins when set): past it the garbage collector runs sooner. 0 for none. Default: ${default}."`
 }
 
 // Run starts the app, waits for ctx to end (a signal) or a component to
@@ -25,6 +27,9 @@ func (c *serveCmd) Run(ctx context.Context, p *Program) error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
+	}
+	if _, err := setMemoryLimit(c.MemoryLimit, os.Getenv("GOMEMLIMIT")); err != nil {
+		return &usageError{err: fmt.Errorf("%w (BLUEPOINT_MEMORY_LIMIT)", err)}
 	}
 	logger := newLogger(p.Stderr, cfg)
 	a, err := app.New(cfg, logger, app.WithOutput(p.Stdout))
