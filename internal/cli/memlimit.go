@@ -20,6 +20,11 @@ import (
 // pages and SQLite's page caches, which the limit does not count.
 const defaultMemoryLimit = "128MiB"
 
+// minMemoryLimit is the least limit taken: serve's heap at rest is about
+// half of it, and a limit below the live heap only makes the collector run
+// without end.
+const minMemoryLimit = 64 << 20
+
 // setMemoryLimit sets the runtime's soft memory limit to size ("128MiB",
 // "1GB"; "0" for none) and returns the limit in force. GOMEMLIMIT, which
 // the runtime has already read, wins when set: it is the operator's own.
@@ -29,7 +34,10 @@ func setMemoryLimit(size, env string) (int64, error) {
 	}
 	n, err := humanize.ParseBytes(size)
 	if err != nil {
-		return 0, fmt.Errorf("--memory-limit %q: want a size such as 128MiB or 1GB, or 0 for none", size)
+		return 0, fmt.Errorf("%q is not a size: want one such as 128MiB or 1GB, or 0 for none", size)
+	}
+	if n > 0 && n < minMemoryLimit {
+		return 0, fmt.Errorf("%q is less than the least limit, 64MiB (or 0 for none)", size)
 	}
 	limit := int64(math.MaxInt64) // the runtime's "no limit"
 	if n > 0 && n < math.MaxInt64 {

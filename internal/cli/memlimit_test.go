@@ -16,6 +16,7 @@ func TestSetMemoryLimit(t *testing.T) {
 	}{
 		{size: "128MiB", want: 128 << 20},
 		{size: "1GB", want: 1_000_000_000},
+		{size: "64MiB", want: 64 << 20},
 		{size: "0", want: math.MaxInt64},
 		{size: "64MiB", env: "1GiB", want: math.MaxInt64}, // GOMEMLIMIT wins: the limit in force stays
 	} {
@@ -28,10 +29,12 @@ func TestSetMemoryLimit(t *testing.T) {
 		}
 	}
 	debug.SetMemoryLimit(123 << 20)
-	if _, err := setMemoryLimit("lots", ""); err == nil {
-		t.Error(`"lots" accepted as a memory limit`)
-	}
-	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
-		t.Errorf("a refused size changed the limit to %d", got)
+	for _, bad := range []string{"lots", "-1", "1KiB", "63MiB"} {
+		if _, err := setMemoryLimit(bad, ""); err == nil {
+			t.Errorf("%q accepted as a memory limit", bad)
+		}
+		if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+			t.Errorf("refusing %q changed the limit to %d", bad, got)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (c *serveCmd) Run(ctx context.Context, p *Program) error {
 		return err
 	}
 	if _, err := setMemoryLimit(c.MemoryLimit, os.Getenv("GOMEMLIMIT")); err != nil {
-		return &usageError{err: fmt.Errorf("%w (BLUEPOINT_MEMORY_LIMIT)", err)}
+		return &usageError{err: fmt.Errorf("--memory-limit (BLUEPOINT_MEMORY_LIMIT): %w", err)}
 	}
 	logger := newLogger(p.Stderr, cfg)
 	a, err := app.New(cfg, logger, app.WithOutput(p.Stdout))
