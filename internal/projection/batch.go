@@ -45,6 +45,15 @@ type Preparer interface {
 // Prepared writes a prepared batch in tx.
 type Prepared func(ctx context.Context, tx *Tx) error
 
+// ApplyPrepared is a Preparer's ApplyBatch: prepare, then write in tx.
+func ApplyPrepared(ctx context.Context, tx *Tx, prepare func([]eventstore.Event) (Prepared, error), events []eventstore.Event) error {
+	write, err := prepare(events)
+	if err != nil {
+		return err
+	}
+	return write(ctx, tx)
+}
+
 // maxParams bounds the placeholders of one statement: SQLite allows 32,766
 // by default, Postgres 65,535.
 const maxParams = 30_000

@@ -23,11 +23,7 @@ type prepared struct {
 
 func (p prepared) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
 	p.batches.Add(1)
-	write, err := p.Prepare(events)
-	if err != nil {
-		return err
-	}
-	return write(ctx, tx)
+	return projection.ApplyPrepared(ctx, tx, p.Prepare, events)
 }
 
 func (p prepared) Prepare(events []eventstore.Event) (projection.Prepared, error) {

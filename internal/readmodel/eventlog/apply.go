@@ -24,11 +24,7 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 // whole batch of the global log, written with one multi-row INSERT (on
 // Postgres, COPY) per table.
 func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
-	write, err := p.Prepare(events)
-	if err != nil {
-		return err
-	}
-	return write(ctx, tx)
+	return projection.ApplyPrepared(ctx, tx, p.Prepare, events)
 }
 
 // entry is an event as the log keeps it.

@@ -35,11 +35,7 @@ func (p *Projection) Apply(ctx context.Context, tx *projection.Tx, e eventstore.
 // returning the ones that are new, which is what the distinct counts
 // need), and one upsert of the changed rows.
 func (p *Projection) ApplyBatch(ctx context.Context, tx *projection.Tx, events []eventstore.Event) error {
-	write, err := p.Prepare(events)
-	if err != nil {
-		return err
-	}
-	return write(ctx, tx)
+	return projection.ApplyPrepared(ctx, tx, p.Prepare, events)
 }
 
 // Prepare implements projection.Preparer: it decodes the events into what
